@@ -1,0 +1,94 @@
+"""
+Prepare a site for use: editorial roles, and with --demo the demo content and logins.
+
+Safe to run any number of times: roles are brought up to date, demo users are created once
+and their passwords reset to the printed ones.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+
+EDITORS = "Editors"
+REVIEWERS = "Reviewers"
+
+# Demo logins exist only in debug, and their passwords are printed, so they are never a
+# production credential.
+DEMO_USERS = [
+    # username, password, first, last, role
+    ("editor", "editor-demo-pass", "Eddie", "Editor", EDITORS),
+    ("reviewer", "reviewer-demo-pass", "Jane", "Roe", REVIEWERS),
+    ("admin", "admin-demo-pass", "Ada", "Admin", None),
+]
+
+
+def role_permissions() -> dict[str, list[Permission]]:
+    """
+    The permissions of each editorial role.
+
+    Editors write and publish: everything on articles and references, and may view review
+    records. Reviewers read articles and references and sign through the review screen,
+    whose own checks (a verified reviewer profile, separation of duties) decide who signs.
+    """
+    editable = Permission.objects.filter(content_type__app_label__in=["articles", "references"])
+    viewable = Permission.objects.filter(
+        content_type__app_label__in=["articles", "references", "reviews"],
+        codename__startswith="view_",
+    )
+    reviewer_extra = Permission.objects.filter(
+        content_type__app_label="reviews", codename__in=["sign_revision", "add_signoff"]
+    )
+    return {
+        EDITORS: list(editable) + list(viewable),
+        REVIEWERS: list(viewable) + list(reviewer_extra),
+    }
+
+
+class Command(BaseCommand):
+    help = "Create or update the editorial roles; with --demo, load demo content and logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Also load demo content (if its loader exists) and demo logins (debug only).",
+        )
+
+    def handle(self, *args, demo: bool, **options):
+        for name, permissions in role_permissions().items():
+            group, _ = Group.objects.get_or_create(name=name)
+            group.permissions.set(permissions)
+        self.stdout.write("Editorial roles are up to date: Editors, Reviewers.")
+        if not demo:
+            return
+        if not settings.DEBUG:
+            raise CommandError("Demo logins are created only when DJANGO_DEBUG is on.")
+        users = self.create_demo_users()
+        if "loaddemo" in get_commands():
+            call_command("loaddemo", stdout=self.stdout)
+        self.print_logins(users)
+
+    def create_demo_users(self):
+        User = get_user_model()
+        users = []
+        for username, password, first, last, role in DEMO_USERS:
+            user, _ = User.objects.get_or_create(username=username)
+            user.first_name, user.last_name = first, last
+            user.email = f"{username}@example.com"
+            user.is_staff = True
+            user.is_superuser = role is None
+            user.set_password(password)
+            user.save()
+            if role:
+                user.groups.set([Group.objects.get(name=role)])
+            users.append((username, password, role or "Site admin (superuser)"))
+        return users
+
+    def print_logins(self, users):
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Demo logins (development only) at /admin/:"))
+        for username, password, role in users:
+            self.stdout.write(f"  {role:<24} username: {username:<10} password: {password}")
+        self.stdout.write("")

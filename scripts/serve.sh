@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Serve the site as production would: gunicorn, DEBUG off, compressed hashed static files.
+# Listens on loopback only. Plain HTTP on loopback, so HTTPS hardening is turned off here
+# (DJANGO_HTTPS=0); a real deployment sits behind TLS and leaves it on (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+export DJANGO_DEBUG=0
+export DJANGO_HTTPS="${DJANGO_HTTPS:-0}"
+export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}"
+if [[ -z "${DJANGO_SECRET_KEY:-}" ]] && ! grep -qs '^DJANGO_SECRET_KEY=.' .env; then
+  echo "DJANGO_SECRET_KEY is not set: using a random key for this run (logins end on restart)."
+  DJANGO_SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')
+  export DJANGO_SECRET_KEY
+fi
+
+.venv/bin/python manage.py migrate --no-input
+.venv/bin/python manage.py collectstatic --no-input --verbosity 0
+exec .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:${PORT:-8000}" \
+  --workers "${WEB_CONCURRENCY:-2}" --access-logfile - --graceful-timeout 10

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it:
+#   1. install the dev extra into .venv, and Chromium / PostgreSQL / Java with apt if missing;
+#   2. ruff check;
+#   3. pytest on SQLite;
+#   4. pytest on PostgreSQL: DATABASE_URL when the caller set one, otherwise a throwaway
+#      PostgreSQL 15 cluster started here on a free loopback port and removed afterwards,
+#      also when tests fail or the run is interrupted.
+# Extra arguments are passed to both pytest runs (e.g. `scripts/test.sh -x tests/articles`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "Need root to run: $*" >&2; return 1; fi
+}
+
+apt_updated=0
+apt_install() {
+  if [[ $apt_updated -eq 0 ]]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# --- 1. dependencies -----------------------------------------------------------------------
+scripts/bootstrap.sh --dev
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  log "Installing Debian's Chromium for the browser tests"
+  apt_install chromium
+fi
+if ! command -v java >/dev/null; then
+  log "Installing a Java runtime for the HTML checker"
+  apt_install default-jre-headless
+fi
+pg_bin=""
+find_pg_bin() {
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+}
+if [[ -z "${DATABASE_URL:-}" ]]; then
+  find_pg_bin
+  if [[ -z "$pg_bin" || ! -x "$pg_bin/initdb" ]]; then
+    log "Installing PostgreSQL"
+    apt_install postgresql
+    find_pg_bin
+  fi
+fi
+
+export DJANGO_ALLOW_ASYNC_UNSAFE=true  # Playwright's sync API with pytest-django's live_server
+PYTEST=(.venv/bin/pytest -p no:cacheprovider)
+
+# --- 2. lint -------------------------------------------------------------------------------
+log "ruff check"
+.venv/bin/ruff check .
+
+# --- 3. SQLite -----------------------------------------------------------------------------
+external_db="${DATABASE_URL:-}"
+# Both runs always happen; the script fails if either did.
+log "pytest on SQLite"
+sqlite_status=0
+DATABASE_URL="" TEST_EXPECT_DB_VENDOR=sqlite "${PYTEST[@]}" "$@" || sqlite_status=$?
+
+finish() {
+  local pg_status=$1
+  log "Results: SQLite exit $sqlite_status, PostgreSQL exit $pg_status"
+  if [[ $sqlite_status -ne 0 || $pg_status -ne 0 ]]; then exit 1; fi
+  exit 0
+}
+
+# --- 4. PostgreSQL -------------------------------------------------------------------------
+if [[ -n "$external_db" ]]; then
+  log "pytest on PostgreSQL (DATABASE_URL from the environment)"
+  pg_status=0
+  DATABASE_URL="$external_db" TEST_EXPECT_DB_VENDOR=postgresql "${PYTEST[@]}" "$@" || pg_status=$?
+  finish $pg_status
+fi
+
+cluster=$(mktemp -d /tmp/healthpages-pg.XXXXXX)
+pg_user=$(id -un)
+run_pg() { "$@"; }
+if [[ $(id -u) -eq 0 ]]; then
+  # initdb refuses to run as root: the cluster belongs to the postgres user.
+  pg_user=postgres
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+  chown postgres "$cluster"
+  run_pg() { runuser -u postgres -- "$@"; }
+fi
+
+stop_cluster() {
+  if [[ -f "$cluster/data/postmaster.pid" ]]; then
+    run_pg "$pg_bin/pg_ctl" -D "$cluster/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$cluster"
+}
+trap stop_cluster EXIT
+trap 'exit 130' INT TERM
+
+port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log "Starting a throwaway PostgreSQL ($("$pg_bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
+run_pg "$pg_bin/initdb" -D "$cluster/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
+run_pg "$pg_bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
+  -o "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+  start >/dev/null
+
+log "pytest on PostgreSQL"
+pg_status=0
+DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres" TEST_EXPECT_DB_VENDOR=postgresql \
+  "${PYTEST[@]}" "$@" || pg_status=$?
+finish $pg_status
