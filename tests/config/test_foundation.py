@@ -95,6 +95,8 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "health.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://health.example.org",
     "DATABASE_URL": "",
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "smtp.example.org",
     "DJANGO_SETTINGS_MODULE": "config.settings",
 }
 
