@@ -37,6 +37,18 @@ if ! command -v java >/dev/null; then
   log "Installing a Java runtime for the HTML checker"
   apt_install default-jre-headless
 fi
+if ! command -v npm >/dev/null; then
+  log "Installing Node.js and npm for the HTML checker and axe-core"
+  apt_install nodejs npm
+fi
+if [[ ! -f node_modules/vnu-jar/build/dist/vnu.jar || ! -f node_modules/axe-core/axe.min.js \
+      || package.json -nt node_modules ]]; then
+  log "Installing the Nu HTML checker and axe-core (package.json)"
+  # Exact versions are pinned in package.json; install scripts are skipped because the jar
+  # ships in the package and the checker needs nothing downloaded.
+  npm install --no-package-lock --no-audit --no-fund --ignore-scripts --silent
+  touch node_modules
+fi
 pg_bin=""
 find_pg_bin() {
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
