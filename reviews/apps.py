@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ReviewsConfig(AppConfig):
@@ -7,3 +8,10 @@ class ReviewsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reviews"
     verbose_name = "Medical review"
+
+    def ready(self) -> None:
+        from reviews.policy import check_review_settings
+
+        # A misconfigured review interval would silently mislabel every public stamp, so it
+        # fails `manage.py check` (and start-up commands) instead.
+        checks.register(check_review_settings)
