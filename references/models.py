@@ -1,0 +1,213 @@
+"""The Citation model: one source an article can cite, usually a PubMed record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from references.evidence import EvidenceLabel
+from references.formatting import doi_url, format_nlm, format_nlm_html, pubmed_url
+from references.records import PMID_RE
+
+pmid_validator = RegexValidator(
+    PMID_RE.pattern,
+    "A PMID is 1 to 8 digits and does not start with 0 (for example 29870458).",
+)
+
+
+class CitationQuerySet(models.QuerySet):
+    """Named filters for citations."""
+
+    def with_pmid(self) -> CitationQuerySet:
+        """Citations that PubMed can refresh."""
+        return self.filter(pmid__isnull=False)
+
+    def retracted(self) -> CitationQuerySet:
+        """Citations PubMed marks as retracted."""
+        return self.filter(retracted=True)
+
+
+class Citation(models.Model):
+    """A source cited by articles: a PubMed record, or a manual entry with a URL.
+
+    PubMed-sourced metadata is written only by `references.services` from parsed records; the
+    evidence label is derived there from the publication types. Articles snapshot what readers
+    see with `snapshot()`, so later metadata changes never alter a signed revision.
+    """
+
+    class Source(models.TextChoices):
+        PUBMED = "pubmed", "PubMed"
+        FILE = "file", "Imported PubMed file"
+        MANUAL = "manual", "Manual entry"
+
+    pmid = models.CharField(
+        "PMID",
+        max_length=8,
+        null=True,  # NULL, not "", for manual entries: many may lack a PMID, yet PMIDs are unique.
+        blank=True,
+        unique=True,
+        validators=[pmid_validator],
+        help_text="PubMed ID, 1 to 8 digits (e.g. 29870458). Leave empty only for a source "
+        "that is not in PubMed, and give its URL instead.",
+    )
+    doi = models.CharField(
+        "DOI",
+        max_length=255,
+        blank=True,
+        help_text="Digital Object Identifier, e.g. 10.1097/AAP.0000000000000808 (no 'doi:').",
+    )
+    title = models.TextField(help_text="The article or document title, as published.")
+    authors = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Authors in published order: people (last name, fore name, initials) and "
+        "groups (collective name). Filled from PubMed.",
+    )
+    journal_abbrev = models.CharField(
+        "journal abbreviation",
+        max_length=255,
+        blank=True,
+        help_text="NLM journal abbreviation used in the reference, e.g. 'Reg Anesth Pain Med'.",
+    )
+    journal_title = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Full journal title (or, for a manual entry, the publisher or website).",
+    )
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Year of publication."
+    )
+    month = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Month or season as NLM prints it: 'Jul', 'Spring', 'Dec-1999 Jan'.",
+    )
+    volume = models.CharField(max_length=32, blank=True, help_text="Journal volume.")
+    issue = models.CharField(max_length=64, blank=True, help_text="Journal issue.")
+    pages = models.CharField(
+        max_length=64, blank=True, help_text="Page range or article number, e.g. 521-546."
+    )
+    publication_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="PubMed publication types (e.g. 'Randomized Controlled Trial'). The evidence "
+        "label is derived from these.",
+    )
+    abstract = models.TextField(
+        blank=True, help_text="Abstract from PubMed, for editors and reviewers; not published."
+    )
+    evidence_label = models.CharField(
+        max_length=32,
+        choices=EvidenceLabel.choices(),
+        default=EvidenceLabel.OTHER.value,
+        help_text="Type of evidence shown beside the reference. Derived from the publication "
+        "types for PubMed records; chosen by the editor for manual entries.",
+    )
+    retracted = models.BooleanField(
+        default=False,
+        help_text="PubMed marks this paper as retracted. Articles citing it need review.",
+    )
+    retraction_notice_pmid = models.CharField(
+        "retraction notice PMID",
+        max_length=8,
+        blank=True,
+        validators=[pmid_validator],
+        help_text="PMID of the published retraction notice, when PubMed links one.",
+    )
+    source = models.CharField(
+        max_length=16,
+        choices=Source.choices,
+        default=Source.PUBMED,
+        help_text="Where the metadata came from: fetched from PubMed, imported from a PubMed "
+        "file, or typed in by an editor (manual entries are labelled as such).",
+    )
+    url = models.URLField(
+        "URL",
+        max_length=500,
+        blank=True,
+        help_text="Web address of a source without a PMID (a guideline document, a book). "
+        "Required when there is no PMID.",
+    )
+    last_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the metadata was last fetched or checked against PubMed.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When this citation was added.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="When this citation last changed.")
+
+    objects = CitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pmid__isnull=False) | ~Q(url=""),
+                name="references_citation_pmid_or_url",
+                violation_error_message="A citation needs a PMID or, for a manual entry, a URL.",
+            ),
+            models.CheckConstraint(
+                condition=Q(pmid__isnull=True) | Q(pmid__regex=r"^[1-9][0-9]{0,7}$"),
+                name="references_citation_pmid_format",
+                violation_error_message="A PMID is 1 to 8 digits and does not start with 0.",
+            ),
+        ]
+        indexes = [models.Index(fields=["retracted"]), models.Index(fields=["last_checked_at"])]
+
+    def __str__(self) -> str:
+        title = self.title if len(self.title) <= 80 else self.title[:77] + "..."
+        if self.pmid:
+            return f"PMID {self.pmid}: {title}"
+        return f"{title} (manual entry)"
+
+    @property
+    def is_manual(self) -> bool:
+        """True for a source entered by hand rather than taken from PubMed."""
+        return self.source == self.Source.MANUAL or not self.pmid
+
+    @property
+    def pubmed_url(self) -> str:
+        """https://pubmed.ncbi.nlm.nih.gov/<pmid>/, or "" without a PMID."""
+        return pubmed_url(self.pmid)
+
+    @property
+    def doi_url(self) -> str:
+        """https://doi.org/<doi>, or "" without a DOI."""
+        return doi_url(self.doi)
+
+    def get_absolute_url(self) -> str:
+        """Where the source can be read: PubMed, else the DOI, else the manual URL."""
+        return self.pubmed_url or self.doi_url or self.url
+
+    def format_nlm(self) -> str:
+        """The reference in NLM/Vancouver style, plain text."""
+        return format_nlm(self)
+
+    def format_nlm_html(self) -> str:
+        """The reference in NLM/Vancouver style as escaped HTML with PubMed/DOI links."""
+        return format_nlm_html(self)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Exactly what a reader sees of this citation, JSON-serialisable.
+
+        The articles app stores this inside its immutable revision snapshot (and hashes it),
+        so the keys and values must stay stable: strings, booleans and None only.
+        """
+        label = EvidenceLabel(self.evidence_label)
+        return {
+            "pmid": self.pmid or None,
+            "doi": self.doi or None,
+            "text": self.format_nlm(),
+            "html": self.format_nlm_html(),
+            # Readers see the human label; the stable code is kept for machine use.
+            "evidence_label": label.label,
+            "evidence_label_code": label.value,
+            "url": self.get_absolute_url(),
+            "pubmed_url": self.pubmed_url or None,
+            "doi_url": self.doi_url or None,
+            "manual": self.is_manual,
+            "retracted": self.retracted,
+        }
