@@ -77,9 +77,7 @@ class Citation(models.Model):
         blank=True,
         help_text="Full journal title (or, for a manual entry, the publisher or website).",
     )
-    year = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Year of publication."
-    )
+    year = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Year of publication.")
     month = models.CharField(
         max_length=32,
         blank=True,
@@ -163,6 +161,10 @@ class Citation(models.Model):
             return f"PMID {self.pmid}: {title}"
         return f"{title} (manual entry)"
 
+    def get_absolute_url(self) -> str:
+        """Where the source can be read: PubMed, else the DOI, else the manual URL."""
+        return self.pubmed_url or self.doi_url or self.url
+
     @property
     def is_manual(self) -> bool:
         """True for a source entered by hand rather than taken from PubMed."""
@@ -177,10 +179,6 @@ class Citation(models.Model):
     def doi_url(self) -> str:
         """https://doi.org/<doi>, or "" without a DOI."""
         return doi_url(self.doi)
-
-    def get_absolute_url(self) -> str:
-        """Where the source can be read: PubMed, else the DOI, else the manual URL."""
-        return self.pubmed_url or self.doi_url or self.url
 
     def format_nlm(self) -> str:
         """The reference in NLM/Vancouver style, plain text."""

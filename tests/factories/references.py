@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import factory
+
 from references.models import Citation
 
 
@@ -29,7 +30,9 @@ class CitationFactory(factory.django.DjangoModelFactory):
     volume = "12"
     issue = "3"
     pages = "101-109"
-    publication_types = factory.LazyFunction(lambda: ["Journal Article", "Randomized Controlled Trial"])
+    publication_types = factory.LazyFunction(
+        lambda: ["Journal Article", "Randomized Controlled Trial"]
+    )
     evidence_label = "rct"
     source = Citation.Source.PUBMED
 

@@ -98,7 +98,8 @@ def test_queryset_filters():
 def test_every_field_has_help_text_for_editors():
     skipped = {"id"}
     missing = [
-        f.name for f in Citation._meta.get_fields()
+        f.name
+        for f in Citation._meta.get_fields()
         if getattr(f, "concrete", False) and f.name not in skipped and not f.help_text
     ]
     assert missing == []

@@ -1,0 +1,301 @@
+"""Writes to citations: every path that stores PubMed metadata goes through these functions.
+
+Admin views, management commands, the demo loader and the articles app call these, so a
+citation is validated (`full_clean`) and its evidence label derived the same way whoever
+stores it. Functions take the PubMed client as `client=` so tests pass a fake; production
+code builds one with `pubmed_client_from_settings()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from references.evidence import evidence_label_for
+from references.models import Citation
+from references.pubmed import (
+    MAX_IDS_PER_REQUEST,
+    PubMedClient,
+    PubMedNotFound,
+    PubmedRecord,
+    PubMedResponseError,
+    PubMedUnavailable,
+    is_valid_pmid,
+)
+
+
+class CitationsUnavailable(Exception):
+    """PubMed could not be asked about `pmids` (network down, NCBI error); nothing was stored."""
+
+    def __init__(self, pmids: Iterable[str], reason: str = ""):
+        self.pmids = tuple(pmids)
+        self.reason = reason
+        super().__init__(
+            f"PubMed could not be reached to check PMID {', '.join(self.pmids)}"
+            + (f" ({reason})" if reason else "")
+        )
+
+
+class CitationsNotFound(ValidationError):
+    """PubMed has no record for `pmids`; nothing was stored.
+
+    A ValidationError, because it is the editor's input that is wrong: forms show it as is.
+    """
+
+    def __init__(self, pmids: Iterable[str]):
+        self.pmids = tuple(pmids)
+        super().__init__(
+            f"PubMed has no record for PMID {', '.join(self.pmids)}. Check the number.",
+            code="pmid_not_found",
+        )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What `citations_import_records` did."""
+
+    created: list[Citation] = field(default_factory=list)
+    updated: list[Citation] = field(default_factory=list)
+    unchanged: list[Citation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What `citations_refresh` did. `newly_retracted` drives flagging of live articles."""
+
+    checked: int = 0
+    updated: list[Citation] = field(default_factory=list)
+    newly_retracted: list[Citation] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # PubMed no longer has these PMIDs
+    failed: list[str] = field(default_factory=list)  # could not be checked this time
+    errors: list[str] = field(default_factory=list)
+
+
+def pubmed_client_from_settings() -> PubMedClient:
+    """A PubMed client configured from PUBMED_TOOL, PUBMED_EMAIL, PUBMED_API_KEY, PUBMED_TIMEOUT."""
+    return PubMedClient(
+        tool=getattr(settings, "PUBMED_TOOL", "") or "healthpages-cms",
+        email=getattr(settings, "PUBMED_EMAIL", ""),
+        api_key=getattr(settings, "PUBMED_API_KEY", "") or None,
+        timeout=float(getattr(settings, "PUBMED_TIMEOUT", 10)),
+    )
+
+
+def _validate_pmids(pmids: Iterable[str]) -> list[str]:
+    wanted = list(dict.fromkeys(str(pmid).strip() for pmid in pmids))
+    invalid = [pmid for pmid in wanted if not is_valid_pmid(pmid)]
+    if invalid:
+        raise ValidationError(
+            f"Not a valid PMID: {', '.join(invalid)}. A PMID has 1 to 8 digits and does not "
+            "start with 0.",
+            code="invalid_pmid",
+        )
+    return wanted
+
+
+def _fit(value: str, field_name: str) -> str:
+    # PubMed is the authority on its metadata; a display field longer than our column (a very
+    # long season range, say) is shortened rather than blocking the import of the citation.
+    max_length = Citation._meta.get_field(field_name).max_length
+    return value[:max_length] if max_length else value
+
+
+def _apply_record(
+    citation: Citation, record: PubmedRecord, *, source: str, now: datetime
+) -> list[str]:
+    """Copy a parsed record onto `citation`; return the names of the fields that changed."""
+    values = {
+        "pmid": record.pmid,
+        "doi": record.doi,
+        "title": record.title or f"PubMed record {record.pmid}",
+        "authors": record.authors_as_dicts(),
+        "journal_abbrev": _fit(record.journal_abbrev, "journal_abbrev"),
+        "journal_title": _fit(record.journal_title, "journal_title"),
+        "year": record.year,
+        "month": _fit(record.month, "month"),
+        "volume": _fit(record.volume, "volume"),
+        "issue": _fit(record.issue, "issue"),
+        "pages": _fit(record.pages, "pages"),
+        "publication_types": list(record.publication_types),
+        "abstract": record.abstract,
+        "evidence_label": evidence_label_for(record.publication_types).value,
+        "retracted": record.retracted,
+        "retraction_notice_pmid": record.retraction_notice_pmid,
+        "source": source,
+    }
+    changed = [name for name, value in values.items() if getattr(citation, name) != value]
+    for name in changed:
+        setattr(citation, name, values[name])
+    citation.last_checked_at = now
+    return changed
+
+
+def _create(record: PubmedRecord, *, source: str, now: datetime) -> Citation:
+    """Create a citation from a record; if another request just created it, return that one."""
+    citation = Citation()
+    _apply_record(citation, record, source=source, now=now)
+    # Uniqueness is enforced by the database below, which also covers a concurrent insert.
+    citation.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            citation.save()
+    except IntegrityError:
+        return Citation.objects.get(pmid=record.pmid)
+    return citation
+
+
+def citations_ensure(
+    *, pmids: Sequence[str], client: PubMedClient, now: datetime | None = None
+) -> dict[str, Citation]:
+    """Return `{pmid: Citation}` for `pmids` (in their order), fetching unknown ones.
+
+    Known PMIDs are read from the database without any network call. Unknown ones are fetched
+    from PubMed in one batch and stored together: if PubMed cannot be reached,
+    `CitationsUnavailable` lists the PMIDs that could not be checked; if PubMed has no record
+    for some, `CitationsNotFound` lists them. In both cases nothing of the batch is stored.
+    Raises ValidationError for a malformed PMID.
+
+    The network call is made before the write transaction opens, so this function never holds
+    a transaction of its own open while waiting for NCBI.
+    """
+    wanted = _validate_pmids(pmids)
+    found = {citation.pmid: citation for citation in Citation.objects.filter(pmid__in=wanted)}
+    missing = [pmid for pmid in wanted if pmid not in found]
+    if missing:
+        try:
+            records = client.fetch(missing)
+        except PubMedNotFound as exc:
+            raise CitationsNotFound(exc.pmids) from exc
+        except (PubMedUnavailable, PubMedResponseError) as exc:
+            raise CitationsUnavailable(missing, reason=str(exc)) from exc
+        now = now or timezone.now()
+        with transaction.atomic():
+            for pmid in missing:
+                found[pmid] = _create(records[pmid], source=Citation.Source.PUBMED, now=now)
+    return {pmid: found[pmid] for pmid in wanted}
+
+
+def citation_create_from_pmid(
+    *, pmid: str, client: PubMedClient, now: datetime | None = None
+) -> Citation:
+    """Fetch one PMID from PubMed and store it; an existing citation is returned unchanged.
+
+    Raises like `citations_ensure`.
+    """
+    return citations_ensure(pmids=[pmid], client=client, now=now)[str(pmid).strip()]
+
+
+@transaction.atomic
+def citations_import_records(
+    *,
+    records: Iterable[PubmedRecord],
+    source: str = Citation.Source.FILE,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Store parsed records (from a PubMed file or a fetch): create new PMIDs, update known ones.
+
+    All or nothing: one invalid record rolls back the whole import. Manual citations that
+    happen to carry the same PMID are overwritten with PubMed's metadata, which is the
+    authority for a PMID.
+    """
+    now = now or timezone.now()
+    records = list(records)
+    existing = {
+        citation.pmid: citation
+        for citation in Citation.objects.select_for_update().filter(
+            pmid__in=[record.pmid for record in records]
+        )
+    }
+    result = ImportResult()
+    for record in records:
+        citation = existing.get(record.pmid)
+        if citation is None:
+            citation = _create(record, source=source, now=now)
+            existing[record.pmid] = citation
+            result.created.append(citation)
+            continue
+        changed = _apply_record(citation, record, source=source, now=now)
+        citation.full_clean()
+        citation.save(update_fields=[*changed, "last_checked_at", "updated_at"])
+        (result.updated if changed else result.unchanged).append(citation)
+    return result
+
+
+def citations_refresh(
+    *, client: PubMedClient, now: datetime, batch_size: int = MAX_IDS_PER_REQUEST
+) -> RefreshResult:
+    """Re-fetch every PubMed citation's metadata in batches; record new retractions.
+
+    Citations checked longest ago go first, so an interrupted run resumes where it matters.
+    Each batch is stored in its own transaction: a PubMed outage halfway keeps the batches
+    already checked and lists the rest in `failed`. Citations PubMed retracted since the last
+    check are returned in `newly_retracted`; flagging the live articles that cite them is the
+    articles app's job (its management command calls this function).
+    """
+    if not 1 <= batch_size <= MAX_IDS_PER_REQUEST:
+        raise ValueError(f"batch_size must be between 1 and {MAX_IDS_PER_REQUEST}.")
+    pmids = list(
+        Citation.objects.with_pmid()
+        .exclude(source=Citation.Source.MANUAL)
+        .order_by(F("last_checked_at").asc(nulls_first=True), "pk")
+        .values_list("pmid", flat=True)
+    )
+    result = RefreshResult()
+    checked = 0
+    for start in range(0, len(pmids), batch_size):
+        batch = pmids[start : start + batch_size]
+        try:
+            records = client.fetch(batch)
+        except PubMedNotFound as exc:
+            records = exc.records
+            result.missing.extend(exc.pmids)
+        except (PubMedUnavailable, PubMedResponseError) as exc:
+            result.failed.extend(batch)
+            result.errors.append(str(exc))
+            continue
+        checked += _store_refreshed(records, now=now, result=result)
+    return RefreshResult(
+        checked=checked,
+        updated=result.updated,
+        newly_retracted=result.newly_retracted,
+        missing=result.missing,
+        failed=result.failed,
+        errors=result.errors,
+    )
+
+
+@transaction.atomic
+def _store_refreshed(
+    records: dict[str, PubmedRecord], *, now: datetime, result: RefreshResult
+) -> int:
+    citations = Citation.objects.select_for_update().filter(pmid__in=list(records))
+    count = 0
+    for citation in citations:
+        was_retracted = citation.retracted
+        changed = _apply_record(
+            citation, records[citation.pmid], source=Citation.Source.PUBMED, now=now
+        )
+        citation.full_clean()
+        citation.save(update_fields=[*changed, "last_checked_at", "updated_at"])
+        count += 1
+        if changed:
+            result.updated.append(citation)
+        if citation.retracted and not was_retracted:
+            result.newly_retracted.append(citation)
+    return count
+
+
+@transaction.atomic
+def citation_save_manual(*, citation: Citation) -> Citation:
+    """Save a citation typed in by an editor (no PubMed metadata): labelled as manual."""
+    citation.source = Citation.Source.MANUAL
+    citation.full_clean()
+    citation.save()
+    return citation
