@@ -1,0 +1,285 @@
+"""The editable side: topics, contributors, the article draft and its ordered parts."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.urls import reverse
+
+from articles.sanitize import validate_images_have_alt
+
+
+class Topic(models.Model):
+    """A subject that groups articles (e.g. "Back pain"); conditions get medical markup."""
+
+    name = models.CharField(max_length=120, unique=True, help_text="The topic as readers see it.")
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="The topic's web address: /topics/<slug>/."
+    )
+    description = models.TextField(
+        blank=True, help_text="One or two sentences shown at the top of the topic page."
+    )
+    is_condition = models.BooleanField(
+        default=False,
+        help_text="Tick when the topic is a medical condition (search engines are told so).",
+    )
+    review_interval_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Overrides the site's review interval for articles in this topic",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_interval_days__isnull=True) | Q(review_interval_days__gte=1),
+                name="topic_review_interval_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:topic", kwargs={"slug": self.slug})
+
+
+class Contributor(models.Model):
+    """A person credited as an author, with a public profile page."""
+
+    name = models.CharField(max_length=120, help_text="Full name as printed in the byline.")
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="The profile's web address: /contributors/<slug>/."
+    )
+    credentials = models.CharField(
+        max_length=120, blank=True, help_text='Degrees or roles after the name, e.g. "MPH, RN".'
+    )
+    bio = models.TextField(blank=True, help_text="A short biography for the profile page.")
+    photo = models.ImageField(
+        upload_to="contributors/", blank=True, help_text="Optional head-and-shoulders photo."
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contributor",
+        help_text="The login of this person, if they have one (used to keep authors from "
+        "reviewing their own work).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+    def get_absolute_url(self):
+        return reverse("articles:contributor", kwargs={"slug": self.slug})
+
+
+class ArticleType(models.TextChoices):
+    CONDITION_OVERVIEW = "condition_overview", "Condition overview"
+    TREATMENT = "treatment", "Treatment"
+    EXPLAINER = "explainer", "Explainer"
+    GUIDE = "guide", "Guide"
+
+
+class ArticleQuerySet(models.QuerySet):
+    """Named filters and the annotations the admin change list shows."""
+
+    def live(self):
+        """Articles the public can read: those with a live revision."""
+        return self.filter(live_revision__isnull=False)
+
+    def with_status(self):
+        """
+        Annotate `status` ("published" or "draft").
+
+        The single place the editorial status is computed, so the review workflow can add
+        "in review" and "approved" here without touching the admin or the templates.
+        """
+        return self.annotate(
+            status=Case(
+                When(live_revision__isnull=False, then=Value("published")),
+                default=Value("draft"),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_review_dates(self):
+        """
+        Annotate `last_reviewed_at` and `next_review_due` for lists.
+
+        The review records live in the reviews app; until its integration replaces this
+        method's body with subqueries over sign-offs, no article has been reviewed.
+        """
+        return self.annotate(
+            last_reviewed_at=Value(None, output_field=models.DateTimeField()),
+            next_review_due=Value(None, output_field=models.DateField()),
+        )
+
+
+class Article(models.Model):
+    """
+    The editable draft of one patient-education page.
+
+    Nothing here is public. Readers see `live_revision`, an immutable snapshot that only the
+    publishing service sets; editing the draft never changes the public page. `version` is
+    bumped by every save through `articles.services.article_update`, which refuses a save
+    based on an older version (optimistic locking: no lost updates between two editors).
+    """
+
+    title = models.CharField(max_length=200, help_text="The page title, as a reader would ask it.")
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The page's web address: /articles/<slug>/. Changing it keeps the old "
+        "address working with a redirect.",
+    )
+    standfirst = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The summary under the title, at most 300 characters.",
+    )
+    body = models.TextField(
+        blank=True,
+        validators=[validate_images_have_alt],
+        help_text="The article. Cite a source by typing [PMID:12345678] after the claim; "
+        "every image needs alt text.",
+    )
+    article_type = models.CharField(
+        max_length=32,
+        choices=ArticleType.choices,
+        default=ArticleType.EXPLAINER,
+        help_text="What kind of page this is.",
+    )
+    topics = models.ManyToManyField(
+        Topic, related_name="articles", help_text="One or more topics the page belongs to."
+    )
+    authors = models.ManyToManyField(
+        Contributor,
+        related_name="articles",
+        blank=True,
+        help_text='Shown as "Written by" on the page.',
+    )
+    featured = models.BooleanField(
+        default=False, help_text="Show on the home page's featured list."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the draft was created.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="When the draft was last saved.")
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Increases with every save; a save from an older version is refused.",
+    )
+    live_revision = models.ForeignKey(
+        "articles.ArticleRevision",
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        on_delete=models.PROTECT,
+        help_text="The revision the public sees; set only by publishing an approved revision.",
+    )
+    first_published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the page first went live."
+    )
+    needs_review = models.BooleanField(
+        default=False,
+        help_text="Flag the page for medical review (e.g. a cited source was retracted).",
+    )
+    needs_review_reason = models.TextField(
+        blank=True, help_text="Why the page needs review; required when it is flagged."
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="article_title_not_blank"),
+            models.CheckConstraint(condition=~Q(slug=""), name="article_slug_not_blank"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="article_version_positive"),
+            models.CheckConstraint(
+                condition=Q(needs_review=False) | ~Q(needs_review_reason=""),
+                name="article_needs_review_has_reason",
+                violation_error_message="Say why the article needs review.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+
+class Takeaway(models.Model):
+    """One line of the "Key takeaways" box, in order."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="takeaways")
+    position = models.PositiveIntegerField(default=0, help_text="Order in the box (lowest first).")
+    text = models.CharField(max_length=300, help_text="One short, plain-language sentence.")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text
+
+
+class FAQEntry(models.Model):
+    """A question and its answer, shown as an expandable item in the page's FAQ."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="faq_entries")
+    position = models.PositiveIntegerField(default=0, help_text="Order in the FAQ (lowest first).")
+    question = models.CharField(max_length=300, help_text="The question as a reader asks it.")
+    answer = models.TextField(
+        validators=[validate_images_have_alt],
+        help_text="The answer; simple formatting (bold, lists, links) is kept.",
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "FAQ entry"
+        verbose_name_plural = "FAQ entries"
+
+    def __str__(self):
+        return self.question
+
+
+class Comparison(models.Model):
+    """A "how it differs" item, e.g. chronic pain vs. acute pain."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comparisons")
+    position = models.PositiveIntegerField(default=0, help_text="Order on the page (lowest first).")
+    term = models.CharField(
+        max_length=120, help_text='What it is compared with, e.g. "Acute pain".'
+    )
+    explanation = models.TextField(help_text="How the two differ, in plain language.")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.term
+
+
+class SlugRedirect(models.Model):
+    """An article's former slug; /articles/<old_slug>/ answers 301 to the current address."""
+
+    old_slug = models.SlugField(
+        max_length=200, unique=True, help_text="The former address, no longer used by any article."
+    )
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="slug_redirects")
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the slug changed.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(old_slug=""), name="slugredirect_not_blank"),
+        ]
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.article.slug}"

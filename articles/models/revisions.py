@@ -1,0 +1,151 @@
+"""The public side: immutable revisions of an article, and the citations each one carries."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from articles.snapshot import content_hash
+
+
+class RevisionImmutableError(Exception):
+    """Raised on any attempt to change or delete a stored revision or its citation links."""
+
+
+class _AppendOnlyQuerySet(models.QuerySet):
+    """Bulk `update()`/`delete()` would bypass the model guard, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise RevisionImmutableError(
+            f"{self.model._meta.verbose_name_plural} are immutable: they cannot be updated."
+        )
+
+    def delete(self):
+        raise RevisionImmutableError(
+            f"{self.model._meta.verbose_name_plural} are immutable: they cannot be deleted."
+        )
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
+class _AppendOnlyModel(models.Model):
+    """
+    Rows that are written once and never changed: a revision is what a physician signs.
+
+    The guard lives in `save()`/`delete()` (and the queryset) because it is not a workflow but an
+    invariant of the record; every path that writes through the ORM meets it.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RevisionImmutableError(
+                f"{self._meta.verbose_name} {self.pk} is immutable: create a new one instead."
+            )
+        # Never let a hand-set primary key turn this insert into an UPDATE of another row.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RevisionImmutableError(f"{self._meta.verbose_name} {self.pk} cannot be deleted.")
+
+
+class RevisionQuerySet(_AppendOnlyQuerySet):
+    """Revisions; reads only."""
+
+    def latest_for(self, article) -> "ArticleRevision | None":
+        """The highest-numbered revision of `article`, or None."""
+        return self.filter(article=article).order_by("-number").first()
+
+
+class ArticleRevision(_AppendOnlyModel):
+    """
+    An immutable snapshot of everything a reader sees in one article's content.
+
+    `snapshot` follows the format in docs/architecture.md and `content_hash` is the SHA-256 of
+    its canonical serialisation (`articles.snapshot`). A sign-off signs that hash, so a revision
+    is never updated or deleted: changed content makes a new revision with the next `number`.
+    """
+
+    article = models.ForeignKey(
+        "articles.Article",
+        on_delete=models.PROTECT,
+        related_name="revisions",
+        help_text="The article this is a version of.",
+    )
+    number = models.PositiveIntegerField(help_text="1, 2, 3 ... within the article.")
+    snapshot = models.JSONField(help_text="The reader-visible content, frozen.")
+    content_hash = models.CharField(
+        max_length=64, db_index=True, help_text="SHA-256 of the snapshot; what reviewers sign."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="article_revisions",
+        help_text="Who saved the content that made this revision.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="When it was made.")
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="revision_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="revision_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.article_id} revision {self.number}"
+
+    @property
+    def hash_prefix(self) -> str:
+        """The first 12 characters of the hash, enough to tell revisions apart by eye."""
+        return self.content_hash[:12]
+
+    def compute_hash(self) -> str:
+        """Recompute the content hash from the stored snapshot (to detect tampering)."""
+        return content_hash(self.snapshot)
+
+    def clean(self):
+        if self.snapshot is not None and self.content_hash != self.compute_hash():
+            raise ValidationError({"content_hash": "The hash does not match the snapshot."})
+
+
+class RevisionCitation(_AppendOnlyModel):
+    """One citation of a revision, in reference-list order (1-based `position`)."""
+
+    revision = models.ForeignKey(
+        ArticleRevision,
+        on_delete=models.PROTECT,
+        related_name="citation_links",
+        help_text="The revision that cites the source.",
+    )
+    citation = models.ForeignKey(
+        "references.Citation",
+        on_delete=models.PROTECT,
+        related_name="revision_links",
+        help_text="The cited source.",
+    )
+    position = models.PositiveIntegerField(help_text="Its number in the reference list.")
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["revision", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["revision", "position"], name="revisioncitation_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1), name="revisioncitation_position_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"[{self.position}] {self.citation_id}"
