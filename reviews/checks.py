@@ -19,10 +19,12 @@ they validate.)
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, Literal
+
+from django.core.exceptions import ImproperlyConfigured
 
 WARNING: Literal["warning"] = "warning"
 BLOCKING: Literal["blocking"] = "blocking"
@@ -293,3 +295,39 @@ def check_snapshot(
 def blocking_findings(findings: list[Finding]) -> list[Finding]:
     """The findings that stop an approval."""
     return [f for f in findings if f.is_blocking]
+
+
+# --- Where retraction status comes from ---------------------------------------------------
+# Retractions are live data held by the references app, which `reviews` must not import. The
+# articles app registers a source at start-up (`AppConfig.ready`); tests register a fake.
+
+RetractionSource = Callable[[Collection[str]], Collection[str]]
+_retraction_source: RetractionSource | None = None
+
+
+def set_retraction_source(source: RetractionSource | None) -> RetractionSource | None:
+    """
+    Register the function that, given PMIDs, returns those known to be retracted.
+
+    Returns the source it replaces, so a test can put it back.
+    """
+    global _retraction_source
+    previous, _retraction_source = _retraction_source, source
+    return previous
+
+
+def retracted_among(pmids: Collection[str]) -> set[str]:
+    """
+    The PMIDs among ``pmids`` that are retracted, from the registered source.
+
+    Without a source this refuses rather than answer "none": an approval must never pass the
+    retraction check because nobody wired it up.
+    """
+    if not pmids:
+        return set()
+    if _retraction_source is None:
+        raise ImproperlyConfigured(
+            "No retraction source is registered: call reviews.checks.set_retraction_source() "
+            "at start-up (the articles app does this in its AppConfig.ready)."
+        )
+    return {str(p) for p in _retraction_source(pmids)}

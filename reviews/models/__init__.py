@@ -1,0 +1,24 @@
+"""Models of the reviews app; one module per concern, all importable from here."""
+
+from reviews.models.audit import AuditEvent, ReminderLog
+from reviews.models.profiles import CREDENTIAL_FIELDS, ReviewerProfile, validate_npi
+from reviews.models.signoffs import (
+    AppendOnlyError,
+    AppendOnlyModel,
+    AppendOnlyQuerySet,
+    ReviewRequest,
+    SignOff,
+)
+
+__all__ = [
+    "CREDENTIAL_FIELDS",
+    "AppendOnlyError",
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
+    "AuditEvent",
+    "ReminderLog",
+    "ReviewRequest",
+    "ReviewerProfile",
+    "SignOff",
+    "validate_npi",
+]

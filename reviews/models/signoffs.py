@@ -1,0 +1,277 @@
+"""Review requests and sign-offs: the electronic signatures on revisions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an append-only record (sign-offs, audit)."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk `update()` and `delete()` would skip the model's guard, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(
+            f"{self.model._meta.verbose_name_plural} are append-only: they cannot be updated."
+        )
+
+    def delete(self):
+        raise AppendOnlyError(
+            f"{self.model._meta.verbose_name_plural} are append-only: they cannot be deleted."
+        )
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
+class AppendOnlyModel(models.Model):
+    """
+    A record written once and never changed or deleted through the ORM.
+
+    The guard is an invariant of the record, not a workflow, which is why it lives in `save()`
+    and `delete()`. On PostgreSQL a trigger backs it up for sign-offs (migration 0002).
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(
+                f"{self._meta.verbose_name} {self.pk} is append-only and cannot be changed; "
+                "record a new one instead."
+            )
+        # A hand-set primary key must never turn this insert into an UPDATE of another row.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(
+            f"{self._meta.verbose_name} {self.pk} is append-only and cannot be deleted."
+        )
+
+
+class ReviewRequest(models.Model):
+    """
+    An editor asked for a medical review of one revision.
+
+    Open requests make the reviewers' queue. A decision (a sign-off) closes the open requests of
+    its revision; submitting a newer revision of the same article cancels older open ones.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        CANCELLED = "cancelled", "Cancelled"
+
+    revision = models.ForeignKey(
+        "articles.ArticleRevision",
+        on_delete=models.PROTECT,
+        related_name="review_requests",
+        help_text="The exact revision to review.",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="review_requests_submitted",
+        help_text="The editor who sent it for review.",
+    )
+    submitted_at = models.DateTimeField(help_text="When it was sent for review.")
+    note = models.TextField(
+        blank=True, help_text="Optional note to the reviewer: what changed, what to look at."
+    )
+    state = models.CharField(
+        max_length=20,
+        choices=State.choices,
+        default=State.OPEN,
+        help_text="Where the request stands.",
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was decided or cancelled."
+    )
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="open", closed_at__isnull=True)
+                | (~Q(state="open") & Q(closed_at__isnull=False)),
+                name="reviewrequest_closed_at_iff_closed",
+                violation_error_message="A closed request needs a closing time; an open one not.",
+            ),
+            # One open request per revision: submitting twice must not queue it twice.
+            models.UniqueConstraint(
+                fields=["revision"],
+                condition=Q(state="open"),
+                name="reviewrequest_one_open_per_revision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of revision {self.revision_id} ({self.get_state_display()})"
+
+
+class SignOffQuerySet(AppendOnlyQuerySet):
+    """Sign-offs; reads only."""
+
+    def approvals(self) -> SignOffQuerySet:
+        """Only the sign-offs that approved their revision."""
+        return self.filter(decision=SignOff.Decision.APPROVED)
+
+
+class SignOff(AppendOnlyModel):
+    """
+    One electronic signature on one revision (21 CFR Part 11, adopted voluntarily).
+
+    It records who signed (printed name and credentials as they were at signing), when, what the
+    signature means, and the exact `content_hash` of the revision signed. Sign-offs are never
+    changed or deleted: the model, its queryset and (on PostgreSQL) a database trigger refuse.
+    They form one global hash chain: `previous_hash` is the `record_hash` of the sign-off made
+    just before, and `record_hash` is the SHA-256 of this record's canonical JSON, so changing
+    or removing a record behind the app's back breaks the chain (`signoff_chain_verify`).
+    Create them only through `reviews.services.signoff_create`.
+    """
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    MEANINGS = {
+        Decision.APPROVED: "Medical review: accurate and appropriate for publication.",
+        Decision.CHANGES_REQUESTED: "Medical review: changes requested before publication.",
+    }
+    NO_CONFLICT = "None declared"
+    # Bump when the canonical record changes shape, so old records still verify.
+    RECORD_VERSION = 1
+
+    revision = models.ForeignKey(
+        "articles.ArticleRevision",
+        on_delete=models.PROTECT,
+        related_name="signoffs",
+        help_text="The exact revision signed.",
+    )
+    reviewer = models.ForeignKey(
+        "reviews.ReviewerProfile",
+        on_delete=models.PROTECT,
+        related_name="signoffs",
+        help_text="The reviewing physician's profile.",
+    )
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="signoffs",
+        help_text="The login that signed (it re-entered its password).",
+    )
+    printed_name = models.CharField(max_length=150, help_text="The name as it was at signing.")
+    credentials = models.CharField(max_length=60, help_text="The credentials as at signing.")
+    signed_at = models.DateTimeField(help_text="When the signature was made.")
+    decision = models.CharField(
+        max_length=20, choices=Decision.choices, help_text="Approved, or changes requested."
+    )
+    meaning = models.CharField(max_length=255, help_text="What this signature means.")
+    content_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the revision content that was signed."
+    )
+    comment = models.TextField(blank=True, help_text="The reviewer's comment to the editors.")
+    conflict_of_interest = models.TextField(
+        blank=True,
+        help_text='The reviewer\'s conflict-of-interest declaration; empty means "None declared".',
+    )
+    previous_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The record hash of the sign-off before this one (empty for the first).",
+    )
+    record_hash = models.CharField(
+        max_length=64, unique=True, help_text="SHA-256 of this record; links the chain."
+    )
+
+    objects = SignOffQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+        get_latest_by = "pk"
+        permissions = [("sign_revision", "Can sign a revision as its medical reviewer")]
+        constraints = [
+            # Each record has exactly one successor at most: two sign-offs naming the same
+            # predecessor would fork the chain, so the database refuses the second.
+            models.UniqueConstraint(fields=["previous_hash"], name="signoff_chain_no_fork"),
+            models.CheckConstraint(
+                condition=Q(decision__in=["approved", "changes_requested"]),
+                name="signoff_decision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(content_hash__regex=r"^[0-9a-f]{64}$")
+                & Q(record_hash__regex=r"^[0-9a-f]{64}$")
+                & (Q(previous_hash="") | Q(previous_hash__regex=r"^[0-9a-f]{64}$")),
+                name="signoff_hashes_are_sha256",
+            ),
+            models.CheckConstraint(
+                condition=~Q(meaning="") & ~Q(printed_name="") & ~Q(credentials=""),
+                name="signoff_signature_manifest_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_decision_display()} by {self.display_name} on "
+            f"{self.signed_at:%Y-%m-%d %H:%M %Z} (revision {self.revision_id})"
+        )
+
+    @property
+    def display_name(self) -> str:
+        """The signer as printed at signing: "Jane Roe, DO"."""
+        return f"{self.printed_name}, {self.credentials}"
+
+    @property
+    def is_approval(self) -> bool:
+        """Whether this sign-off approved its revision."""
+        return self.decision == self.Decision.APPROVED
+
+    @property
+    def conflict_of_interest_display(self) -> str:
+        """The declaration as shown to readers: the text, or "None declared"."""
+        return self.conflict_of_interest or self.NO_CONFLICT
+
+    def canonical_record(self) -> dict[str, Any]:
+        """Every signed field, in the form that `record_hash` is computed over."""
+        signed_at = self.signed_at.astimezone(UTC) if self.signed_at else None
+        return {
+            "v": self.RECORD_VERSION,
+            "revision_id": self.revision_id,
+            "reviewer_id": self.reviewer_id,
+            "signer_id": self.signer_id,
+            "printed_name": self.printed_name,
+            "credentials": self.credentials,
+            "signed_at": signed_at.isoformat() if signed_at else None,
+            "decision": str(self.decision),
+            "meaning": self.meaning,
+            "content_hash": self.content_hash,
+            "comment": self.comment,
+            "conflict_of_interest": self.conflict_of_interest,
+            "previous_hash": self.previous_hash,
+        }
+
+    def compute_record_hash(self) -> str:
+        """SHA-256 of the canonical JSON of this record (sorted keys, no spaces, UTF-8)."""
+        payload = json.dumps(
+            self.canonical_record(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def clean(self) -> None:
+        if self.signed_at is not None and self.signed_at.tzinfo is None:
+            raise ValidationError({"signed_at": "The signing time must be timezone-aware."})
+        if self.record_hash and self.record_hash != self.compute_record_hash():
+            raise ValidationError({"record_hash": "The record hash does not match the record."})
