@@ -24,6 +24,8 @@ ALLOWED_TAGS = frozenset(
     }
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {
+    # No attribute on every tag: nh3 would otherwise allow "lang" and "title" everywhere.
+    "*": set(),
     "a": {"href", "title"},
     "img": {"src", "alt", "width", "height"},
     "th": {"scope", "colspan", "rowspan"},

@@ -14,7 +14,7 @@ Every selector fetches what its page shows in a fixed number of queries (`select
 from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 
 from articles.models import Article, ArticleRevision, Contributor, SlugRedirect, Topic
 
@@ -62,8 +62,8 @@ def article_list_public(
         Article.objects.live()
         .only(*_LIST_FIELDS)
         .annotate(
-            public_title=KT("live_revision__snapshot__title"),
-            public_standfirst=KT("live_revision__snapshot__standfirst"),
+            public_title=KeyTextTransform("title", "live_revision__snapshot"),
+            public_standfirst=KeyTextTransform("standfirst", "live_revision__snapshot"),
         )
         .order_by("-first_published_at", "-id")
     )
