@@ -39,6 +39,9 @@ def collapse(text: str | None) -> str:
     """Collapse runs of whitespace (XML indentation, MEDLINE line wraps) to single spaces."""
     if not text:
         return ""
+    # Fast path: most values are already clean, and this runs for every field of every record.
+    if "  " not in text and "\n" not in text and "\t" not in text and "\r" not in text:
+        return text.strip()
     return _WHITESPACE_RE.sub(" ", text).strip()
 
 
