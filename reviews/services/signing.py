@@ -1,37 +1,23 @@
-"""
-The writes of the reviews app: every rule about who may sign lives here.
-
-`signoff_create` is the only way a sign-off is made, whoever calls it (the admin review screen,
-a management command, the shell): superusers get no way around its checks. Revisions are
-duck-typed (`content_hash`, `compute_hash()`, `created_by_id`, `article_id`, `article`,
-`number`, `snapshot`), because `reviews` never imports `articles`.
-"""
+"""Review requests and signing: every rule about who may sign a revision lives here."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, transaction
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from reviews import checks
-from reviews.models import (
-    CREDENTIAL_FIELDS,
-    AuditEvent,
-    ReminderLog,
-    ReviewerProfile,
-    ReviewRequest,
-    SignOff,
-)
+from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
+from reviews.services.audit import audit_record, resolve_now
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from articles.models import Article, ArticleRevision
+    from articles.models import ArticleRevision
 
 # Key of the PostgreSQL advisory lock that serialises sign-offs (any fixed 64-bit number;
 # this one spells "SIGNOFF" in ASCII).
@@ -40,55 +26,6 @@ CHAIN_LOCK_KEY = 0x5349474E4F4646
 
 class SignOffRefused(ValidationError):
     """A signature was refused; ``code`` names the rule and the message says why, for the user."""
-
-
-class ReviewerVerificationError(ValidationError):
-    """Credentials could not be marked verified (no permission, own profile, expired licence)."""
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return timezone.now()
-    if timezone.is_naive(now):
-        raise ValueError("now must be timezone-aware.")
-    return now
-
-
-# --- Audit --------------------------------------------------------------------------------
-
-
-def audit_record(
-    *,
-    action: str,
-    message: str,
-    actor: AbstractBaseUser | None = None,
-    revision: ArticleRevision | None = None,
-    article: Article | None = None,
-    data: dict[str, Any] | None = None,
-    now: datetime | None = None,
-) -> AuditEvent:
-    """
-    Append one event to the audit trail.
-
-    When only a revision is given, its article is recorded too, so an article's history can be
-    read with one filter. `actor=None` means the system (a command or scheduled job).
-    """
-    article_id = article.pk if article is not None else getattr(revision, "article_id", None)
-    event = AuditEvent(
-        action=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        at=_now(now),
-        revision_id=revision.pk if revision is not None else None,
-        article_id=article_id,
-        message=message,
-        data=data or {},
-    )
-    event.full_clean()
-    event.save()
-    return event
-
-
-# --- Review requests ----------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -106,7 +43,7 @@ def review_request_create(
     Open requests for *other* revisions of the same article are cancelled: the reviewer should
     read the newest content, not a superseded draft.
     """
-    now = _now(now)
+    now = resolve_now(now)
     existing = ReviewRequest.objects.filter(revision=revision, state=ReviewRequest.State.OPEN)
     if (request := existing.first()) is not None:
         return request
@@ -274,7 +211,7 @@ def signoff_create(
     The new sign-off closes the revision's open review requests and extends the global chain
     (`previous_hash` = the latest sign-off's `record_hash`) under a lock.
     """
-    now = _now(now)
+    now = resolve_now(now)
     try:
         with transaction.atomic():
             profile = _check_signoff(
@@ -371,180 +308,3 @@ def _signoff_append(
         now=now,
     )
     return signoff
-
-
-# --- Reviewer credentials -----------------------------------------------------------------
-
-
-def _can_verify(user: AbstractBaseUser) -> bool:
-    return bool(
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or user.has_perm("reviews.verify_reviewerprofile"))
-    )
-
-
-@transaction.atomic
-def reviewer_verify(
-    *, profile: ReviewerProfile, admin_user: AbstractBaseUser, now: datetime | None = None
-) -> ReviewerProfile:
-    """
-    Record that a site admin checked a reviewer's licence and credentials.
-
-    Only active staff with the "Can verify reviewer credentials" permission (or superusers)
-    may verify, never their own profile (that would let one person both vouch for and use a
-    signature), and never a licence that has already expired.
-    """
-    now = _now(now)
-    if not _can_verify(admin_user):
-        raise PermissionDenied("Only site administrators may verify reviewer credentials.")
-    if profile.user_id == admin_user.pk:
-        raise ReviewerVerificationError(
-            "You cannot verify your own reviewer profile; ask another administrator.",
-            code="own_profile",
-        )
-    if profile.licence_expired(timezone.localdate(now)):
-        raise ReviewerVerificationError(
-            f"{profile.display_name}'s licence expired on "
-            f"{profile.licence_expires_on.isoformat()}; record the renewed licence first.",
-            code="licence_expired",
-        )
-    profile.verified_by = admin_user
-    profile.verified_at = now
-    profile.full_clean()
-    profile.save(update_fields=["verified_by", "verified_at"])
-    audit_record(
-        action=AuditEvent.Action.CREDENTIALS_VERIFIED,
-        actor=admin_user,
-        message=f"Credentials of {profile.display_name} verified "
-        f"(licence {profile.licence_number}, {profile.licensing_body}, "
-        f"valid through {profile.licence_expires_on.isoformat()}).",
-        data={
-            "profile_id": profile.pk,
-            "fields": {f: str(getattr(profile, f)) for f in CREDENTIAL_FIELDS},
-        },
-        now=now,
-    )
-    return profile
-
-
-@transaction.atomic
-def reviewer_profile_save(
-    *, profile: ReviewerProfile, changed_fields: Collection[str] = ()
-) -> ReviewerProfile:
-    """
-    Save a reviewer profile edited in the admin.
-
-    When any credential field (name, credentials, licence, NPI) changed on a verified profile,
-    the verification is withdrawn: the administrator vouched for the old values, so the
-    reviewer cannot sign again until someone verifies the new ones.
-    """
-    if profile.pk is not None and set(changed_fields) & set(CREDENTIAL_FIELDS):
-        profile.verified_by = None
-        profile.verified_at = None
-    profile.full_clean()
-    profile.save()
-    return profile
-
-
-# --- Reminders ----------------------------------------------------------------------------
-
-
-def reminder_claim(
-    *,
-    article: Article,
-    stage: str,
-    next_due: datetime,
-    recipients: Collection[str] = (),
-    now: datetime | None = None,
-) -> bool:
-    """
-    Claim the right to send one review reminder; False if it was already sent.
-
-    Call inside the same transaction as the sending, so a failed send un-claims it::
-
-        with transaction.atomic():
-            if reminder_claim(article=a, stage="overdue", next_due=due):
-                send_mail(...)
-
-    The unique (article, stage, next_due) constraint makes this idempotent even when two runs
-    of the reminder command overlap.
-    """
-    now = _now(now)
-    try:
-        with transaction.atomic():
-            log = ReminderLog(
-                article_id=article.pk,
-                stage=stage,
-                next_due=next_due,
-                sent_at=now,
-                recipients=sorted(recipients),
-            )
-            log.full_clean(validate_unique=False, validate_constraints=False)
-            log.save()
-    except IntegrityError:
-        return False
-    audit_record(
-        action=AuditEvent.Action.REMINDER_SENT,
-        article=article,
-        message=f"Review reminder ({log.get_stage_display().lower()}) for the review due "
-        f"{next_due.isoformat()}.",
-        data={"stage": stage, "next_due": next_due.isoformat(), "recipients": log.recipients},
-        now=now,
-    )
-    return True
-
-
-# --- Tamper evidence ----------------------------------------------------------------------
-
-
-def signoff_chain_verify() -> list[str]:
-    """
-    Recompute every sign-off's record hash and the links between them; list the problems.
-
-    An empty list means the chain is intact. A record changed behind the app's back no longer
-    matches its `record_hash`; a record removed or inserted breaks the `previous_hash` link of
-    the one after it. (Changing the newest record *and* its hash is only detectable against a
-    copy of the head hash kept elsewhere: `verify_signoffs` prints it for that purpose.)
-    """
-    problems: list[str] = []
-    expected_previous, previous_pk = "", None
-    for signoff in SignOff.objects.order_by("pk").iterator():
-        if signoff.compute_record_hash() != signoff.record_hash:
-            problems.append(
-                f"SignOff #{signoff.pk}: its contents no longer match its record hash "
-                f"{signoff.record_hash[:12]}… (changed after signing)."
-            )
-        if signoff.previous_hash != expected_previous:
-            before = f"SignOff #{previous_pk}" if previous_pk else "the start of the chain"
-            problems.append(
-                f"SignOff #{signoff.pk}: previous_hash does not link to {before} "
-                "(a record was changed, removed or inserted)."
-            )
-        expected_previous, previous_pk = signoff.record_hash, signoff.pk
-    return problems
-
-
-def signoff_revisions_verify() -> list[str]:
-    """
-    Check that every signed revision's stored content still hashes to what was signed.
-
-    For each sign-off, the revision's snapshot is hashed again and compared with both the
-    revision's `content_hash` and the hash recorded in the sign-off.
-    """
-    problems: list[str] = []
-    for signoff in SignOff.objects.select_related("revision").order_by("pk").iterator():
-        revision = signoff.revision
-        actual = revision.compute_hash()
-        if actual != revision.content_hash:
-            problems.append(
-                f"SignOff #{signoff.pk}: revision {revision.pk} (article {revision.article_id}, "
-                f"number {revision.number}) now hashes to {actual[:12]}…, not its recorded "
-                f"content_hash {revision.content_hash[:12]}…."
-            )
-        if actual != signoff.content_hash:
-            problems.append(
-                f"SignOff #{signoff.pk}: signed content hash {signoff.content_hash[:12]}… but "
-                f"revision {revision.pk} now hashes to {actual[:12]}…."
-            )
-    return problems
