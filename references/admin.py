@@ -60,11 +60,12 @@ class CitationAdminForm(forms.ModelForm):
     """Adds the PMID-or-URL rule as a field error: the manual form has no PMID field, so
     Django would skip the model constraint that involves it."""
 
-    class Meta:
+    class Meta:  # noqa: D106 - standard ModelForm options
         model = Citation
         fields = ("url", "title", "authors", "journal_title", "year", "doi", "evidence_label")
 
     def clean(self):
+        """Refuse a manual entry with neither PMID nor URL, on the URL field."""
         cleaned = super().clean()
         if "url" in self.fields and not cleaned.get("url") and not self.instance.pmid:
             self.add_error(
@@ -137,6 +138,7 @@ class CitationAdmin(admin.ModelAdmin):
     )
 
     def get_fieldsets(self, request, obj=None):
+        """Manual entries get a short form; PubMed records show everything, read-only."""
         if obj is None or obj.source == Citation.Source.MANUAL:
             fieldsets = self.manual_fieldsets
             if obj is not None:
@@ -148,12 +150,14 @@ class CitationAdmin(admin.ModelAdmin):
         return self.pubmed_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
+        """All metadata of a PubMed-sourced citation is read-only."""
         if obj is not None and obj.source != Citation.Source.MANUAL:
             # PubMed (or PubMed-file) metadata is refreshed from PubMed, never hand-edited.
             return (*self.readonly_fields, *METADATA_FIELDS)
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
+        """Save manual entries through `citation_save_manual` (validation, source label)."""
         # Only manual entries reach here with editable fields; go through the service.
         if obj.source == Citation.Source.MANUAL or not change:
             citation_save_manual(citation=obj)
@@ -162,10 +166,12 @@ class CitationAdmin(admin.ModelAdmin):
 
     @admin.display(description="title", ordering="title")
     def short_title(self, obj: Citation) -> str:
+        """The title, shortened for the change list."""
         return obj.title if len(obj.title) <= 70 else obj.title[:67] + "..."
 
     @admin.display(description="reference")
     def formatted_reference(self, obj: Citation) -> str:
+        """The NLM reference with its links, a retraction warning and the evidence label."""
         retracted = (
             format_html('<strong class="errornote">Retracted.</strong> ') if obj.retracted else ""
         )
@@ -178,6 +184,7 @@ class CitationAdmin(admin.ModelAdmin):
         )
 
     def get_urls(self):
+        """Add the "Add citations by PMID" view to the admin URLs."""
         urls = [
             path(
                 "add-by-pmid/",

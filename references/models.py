@@ -39,6 +39,8 @@ class Citation(models.Model):
     """
 
     class Source(models.TextChoices):
+        """Where the metadata came from."""
+
         PUBMED = "pubmed", "PubMed"
         FILE = "file", "Imported PubMed file"
         MANUAL = "manual", "Manual entry"

@@ -24,6 +24,8 @@ IMPORT_CHUNK = 500
 
 
 class Command(BaseCommand):
+    """Import citations by PMID (from PubMed) or from a saved PubMed file."""
+
     help = (
         "Import citations: PMIDs (or PubMed links) as arguments are fetched from PubMed; "
         "--file imports a saved EFetch XML, MEDLINE (.nbib) or ESummary JSON file without "
@@ -31,6 +33,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        """PMIDs as positional arguments, or --file."""
         parser.add_argument("pmids", nargs="*", help="PMIDs or PubMed URLs to fetch.")
         parser.add_argument(
             "--file", type=Path, help="A PubMed EFetch XML, MEDLINE or ESummary JSON file."
@@ -40,6 +43,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, pmids: list[str], file: Path | None, no_progress: bool, **options):
+        """Run the file import or the PubMed fetch."""
         if bool(pmids) == bool(file):
             raise CommandError("Give either PMIDs or --file (one of the two).")
         disable = no_progress or options.get("verbosity", 1) < 1
