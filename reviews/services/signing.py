@@ -49,7 +49,7 @@ def review_request_create(
         return request
 
     superseded = list(
-        ReviewRequest.objects.select_for_update()
+        ReviewRequest.objects.select_for_update(of=("self",))
         .filter(revision__article_id=revision.article_id, state=ReviewRequest.State.OPEN)
         .exclude(revision=revision)
     )
