@@ -7,3 +7,11 @@ class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "articles"
     verbose_name = "Editorial content"
+
+    def ready(self) -> None:
+        from articles.selectors import citations_retracted_among
+        from reviews.checks import set_retraction_source
+
+        # The review checks must know which cited papers are retracted, a fact held by
+        # `references`, which `reviews` may not import: this app connects the two.
+        set_retraction_source(citations_retracted_among)

@@ -142,3 +142,19 @@ def revision_get_for_preview(*, revision_id: int) -> ArticleRevision:
         )
         .get(pk=revision_id)
     )
+
+
+def citations_retracted_among(pmids) -> set[str]:
+    """
+    The PMIDs among `pmids` whose stored citation PubMed marks as retracted.
+
+    Registered as the review checks' retraction source (ArticlesConfig.ready): `reviews` may
+    not import `references`, so `articles`, which imports both, connects them.
+    """
+    from references.models import Citation
+
+    return set(
+        Citation.objects.retracted()
+        .filter(pmid__in=[str(pmid) for pmid in pmids])
+        .values_list("pmid", flat=True)
+    )

@@ -124,3 +124,12 @@ def test_a_revision_whose_hash_does_not_match_its_snapshot_fails_validation(revi
     )
     with pytest.raises(ValidationError, match="does not match"):
         forged.full_clean()
+
+
+@pytest.mark.django_db
+def test_the_review_checks_learn_retractions_from_stored_citations():
+    from reviews.checks import retracted_among
+
+    CitationFactory(pmid="12345678", retracted=True)
+    CitationFactory(pmid="87654321")
+    assert retracted_among(["12345678", "87654321", "11111111"]) == {"12345678"}
