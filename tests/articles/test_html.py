@@ -1,4 +1,4 @@
-"""The public pages are valid HTML5 (W3C Nu checker) with landmarks, a skip link and no inline code."""
+"""Public pages are valid HTML5 (W3C Nu checker), with landmarks, a skip link, no inline code."""
 
 import re
 
