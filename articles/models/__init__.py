@@ -17,6 +17,7 @@ from articles.models.revisions import (
     RevisionImmutableError,
     RevisionQuerySet,
 )
+from articles.models.workflow import ScheduledPublication
 
 __all__ = [
     "Article",
@@ -29,6 +30,7 @@ __all__ = [
     "RevisionCitation",
     "RevisionImmutableError",
     "RevisionQuerySet",
+    "ScheduledPublication",
     "SlugRedirect",
     "Takeaway",
     "Topic",
