@@ -17,6 +17,7 @@ from articles.models.revisions import (
     RevisionImmutableError,
     RevisionQuerySet,
 )
+from articles.models.site import CorrectionNote, ProblemReport, SitePage  # noqa: F401
 from articles.models.workflow import ScheduledPublication
 
 __all__ = [
