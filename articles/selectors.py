@@ -17,8 +17,11 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from articles.models import Article, ArticleRevision, Contributor, SlugRedirect, Topic
+from reviews.models import ReviewerProfile, SignOff
 
 _LIST_FIELDS = ("id", "slug", "featured", "first_published_at", "live_revision_id")
+# What an article page needs of its topics: links, JSON-LD `about`, and the review interval.
+_TOPIC_FIELDS = ("id", "name", "slug", "is_condition", "review_interval_days")
 
 
 def article_get_public(*, slug: str) -> Article:
@@ -32,7 +35,7 @@ def article_get_public(*, slug: str) -> Article:
         Article.objects.live()
         .select_related("live_revision")
         .prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.only("id", "name", "slug")),
+            Prefetch("topics", queryset=Topic.objects.only(*_TOPIC_FIELDS)),
             Prefetch(
                 "authors",
                 queryset=Contributor.objects.only("id", "name", "slug", "credentials"),
@@ -47,6 +50,7 @@ def article_list_public(
     topic: Topic | None = None,
     topics: list[Topic] | None = None,
     author: Contributor | None = None,
+    reviewer: ReviewerProfile | None = None,
     featured: bool | None = None,
     exclude: Article | None = None,
 ) -> QuerySet[Article]:
@@ -56,7 +60,8 @@ def article_list_public(
     Each item carries `public_title` and `public_standfirst`, read in SQL from the live
     revision's snapshot (the draft's may be unreviewed), and no other content: a list never
     loads article bodies. Filter by one `topic`, any of `topics` (related articles), an
-    `author`, `featured`; `exclude` leaves out one article (the one being read).
+    `author`, a `reviewer` who approved the live revision, `featured`; `exclude` leaves out
+    one article (the one being read).
     """
     queryset = (
         Article.objects.live()
@@ -83,6 +88,15 @@ def article_list_public(
             Exists(
                 Article.authors.through.objects.filter(
                     article_id=OuterRef("pk"), contributor_id=author.pk
+                )
+            )
+        )
+    if reviewer is not None:
+        # Pages whose live revision this physician approved.
+        queryset = queryset.filter(
+            Exists(
+                SignOff.objects.approvals().filter(
+                    revision_id=OuterRef("live_revision_id"), reviewer_id=reviewer.pk
                 )
             )
         )
@@ -125,6 +139,16 @@ def contributor_get_public(*, slug: str) -> Contributor:
     return Contributor.objects.get(slug=slug)
 
 
+def reviewer_get_public(*, slug: str) -> ReviewerProfile:
+    """
+    A reviewing physician's public profile (raises `ReviewerProfile.DoesNotExist`).
+
+    Only verified profiles are public: an unverified one is not presented to readers as a
+    medical reviewer.
+    """
+    return ReviewerProfile.objects.filter(verified_at__isnull=False).get(slug=slug)
+
+
 def revision_get_for_preview(*, revision_id: int) -> ArticleRevision:
     """
     Any revision, published or not, with its article's metadata: for the staff-only preview.
@@ -134,7 +158,7 @@ def revision_get_for_preview(*, revision_id: int) -> ArticleRevision:
     return (
         ArticleRevision.objects.select_related("article", "article__live_revision")
         .prefetch_related(
-            Prefetch("article__topics", queryset=Topic.objects.only("id", "name", "slug")),
+            Prefetch("article__topics", queryset=Topic.objects.only(*_TOPIC_FIELDS)),
             Prefetch(
                 "article__authors",
                 queryset=Contributor.objects.only("id", "name", "slug", "credentials"),

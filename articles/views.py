@@ -3,11 +3,14 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from articles import selectors
 from articles.models import Article, ArticleRevision, Contributor, Topic
 from articles.presentation import article_page_context
+from articles.review_state import review_state_for
+from reviews.models import ReviewerProfile
 
 HOME_FEATURED = 4
 HOME_LATEST = 10
@@ -55,8 +58,28 @@ def contributor_detail(request, slug):
 
 
 @require_safe
+def reviewer_detail(request, slug):
+    """A verified reviewing physician's public profile and the live pages they approved."""
+    try:
+        profile = selectors.reviewer_get_public(slug=slug)
+    except ReviewerProfile.DoesNotExist:
+        raise Http404("No such reviewer") from None
+    return render(
+        request,
+        "articles/reviewer_detail.html",
+        {"profile": profile, "articles": selectors.article_list_public(reviewer=profile)},
+    )
+
+
+@require_safe
 def article_detail(request, slug):
-    """The live revision of an article; a former slug answers 301 to the current address."""
+    """
+    The live, physician-approved revision of an article, with its review stamp.
+
+    A former slug answers 301 to the current address. A page withdrawn because its review
+    lapsed (when the withdraw setting is on) is 404. A live revision whose stored content no
+    longer matches what was signed is never shown: readers get an "under review" notice.
+    """
     try:
         article = selectors.article_get_public(slug=slug)
     except Article.DoesNotExist:
@@ -64,8 +87,16 @@ def article_detail(request, slug):
         if target is None:
             raise Http404("No such article") from None
         return redirect(target, permanent=True)
+    review = review_state_for(article=article, revision=article.live_revision, now=timezone.now())
+    if review.withdrawn:
+        raise Http404("This page is withdrawn until its medical review is renewed")
+    if not review.show_stamp:
+        response = render(request, "articles/under_review.html", status=503)
+        response["Retry-After"] = "3600"
+        return response
     context = article_page_context(article=article, revision=article.live_revision)
     context["related"] = _related(article, context["topics"])
+    context["review"] = review
     return render(request, "articles/article_detail.html", context)
 
 
@@ -80,6 +111,9 @@ def revision_preview(request, pk):
     context = article_page_context(article=revision.article, revision=revision)
     context["related"] = _related(revision.article, context["topics"])
     context["preview"] = True
+    context["review"] = review_state_for(
+        article=revision.article, revision=revision, now=timezone.now()
+    )
     response = render(request, "articles/article_detail.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     # A preview may show unreviewed text: keep it out of shared caches.

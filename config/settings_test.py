@@ -23,3 +23,7 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PUBMED_EMAIL = "tests@example.invalid"
+# Persistent connections from live_server threads would keep the test database open at
+# teardown on PostgreSQL.
+for _database in DATABASES.values():  # noqa: F405
+    _database["CONN_MAX_AGE"] = 0

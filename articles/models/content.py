@@ -1,8 +1,21 @@
 """The editable side: topics, contributors, the article draft and its ordered parts."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from articles.sanitize import validate_images_have_alt
@@ -89,19 +102,75 @@ class ArticleQuerySet(models.QuerySet):
     """Named filters and the annotations the admin change list shows."""
 
     def live(self):
-        """Articles the public can read: those with a live revision."""
-        return self.filter(live_revision__isnull=False)
+        """
+        Articles the public can read: a live revision that a physician approved.
+
+        `article_publish` is the only code that sets `live_revision`, and it demands an
+        approval; this filter demands it again, so a live revision set any other way (the
+        shell, raw SQL, a future bug) never reaches the public. The approval must be of the
+        exact content: its signed hash equals the revision's stored hash. (That the stored
+        content still hashes to the stored hash is checked per page: `articles.review_state`.)
+        """
+        from reviews.models import SignOff
+
+        signed = SignOff.objects.approvals().filter(
+            revision_id=OuterRef("live_revision_id"),
+            content_hash=OuterRef("live_revision__content_hash"),
+        )
+        return self.filter(live_revision__isnull=False).filter(Exists(signed))
 
     def with_status(self):
         """
-        Annotate `status` ("published" or "draft").
+        Annotate `status`, the editorial state of the article's newest revision.
 
-        The single place the editorial status is computed, so the review workflow can add
-        "in review" and "approved" here without touching the admin or the templates.
+        The single place the status is computed (admin list, filters, queues), in this order:
+
+        - ``in_review``: the newest revision has an open review request;
+        - ``published``: the newest revision is the live one;
+        - ``approved``: a physician approved the newest revision (hash matching) and it awaits
+          publishing;
+        - ``changes_requested``: the newest sign-off on the newest revision asked for changes;
+        - ``withdrawn``: the article was live once and has no live revision now;
+        - ``draft``: anything else (never sent for review, or edited since).
         """
+        from articles.models.revisions import ArticleRevision
+        from reviews.models import ReviewRequest, SignOff
+
+        newest = ArticleRevision.objects.filter(article_id=OuterRef("pk")).order_by("-number")
+        newest_id = Subquery(newest.values("pk")[:1])
+        newest_hash = Subquery(newest.values("content_hash")[:1])
+        open_request = ReviewRequest.objects.filter(
+            revision_id=OuterRef("newest_revision_id"), state=ReviewRequest.State.OPEN
+        )
+        approval = SignOff.objects.approvals().filter(
+            revision_id=OuterRef("newest_revision_id"),
+            content_hash=OuterRef("newest_revision_hash"),
+        )
+        last_decision = SignOff.objects.filter(
+            revision_id=OuterRef("newest_revision_id")
+        ).order_by("-pk")
         return self.annotate(
+            newest_revision_id=newest_id, newest_revision_hash=newest_hash
+        ).annotate(
+            newest_decision=Subquery(last_decision.values("decision")[:1])
+        ).annotate(
             status=Case(
-                When(live_revision__isnull=False, then=Value("published")),
+                When(Exists(open_request), then=Value("in_review")),
+                When(
+                    live_revision__isnull=False,
+                    live_revision_id=F("newest_revision_id"),
+                    then=Value("published"),
+                ),
+                When(Exists(approval), then=Value("approved")),
+                When(
+                    newest_decision=SignOff.Decision.CHANGES_REQUESTED,
+                    then=Value("changes_requested"),
+                ),
+                When(
+                    live_revision__isnull=True,
+                    first_published_at__isnull=False,
+                    then=Value("withdrawn"),
+                ),
                 default=Value("draft"),
                 output_field=models.CharField(),
             )
@@ -109,14 +178,51 @@ class ArticleQuerySet(models.QuerySet):
 
     def with_review_dates(self):
         """
-        Annotate `last_reviewed_at` and `next_review_due` for lists.
+        Annotate the live revision's review dates, in SQL, for lists, filters and the sitemap.
 
-        The review records live in the reviews app; until its integration replaces this
-        method's body with subqueries over sign-offs, no article has been reviewed.
+        - `last_reviewed_at`: the newest approving sign-off of the live revision whose signed
+          hash is the revision's (a periodic re-review adds a newer one);
+        - `review_interval_days`: the smallest override among the article's topics, else the
+          site-wide interval (the same rule as `reviews.policy.effective_interval_days`);
+        - `next_review_due`: last reviewed + interval (`reviews.policy.next_review_due`).
+
+        This mirrors the review policy in SQL so lists can filter and sort by due date; the
+        single-article page computes the same values with the policy functions
+        (`articles.review_state`), and a test holds the two to the same answers.
         """
+        from reviews import policy
+        from reviews.models import SignOff
+
+        approvals = (
+            SignOff.objects.approvals()
+            .filter(
+                revision_id=OuterRef("live_revision_id"),
+                content_hash=OuterRef("live_revision__content_hash"),
+            )
+            .order_by("-pk")
+        )
+        topic_interval = (
+            self.model.topics.through.objects.filter(
+                article_id=OuterRef("pk"), topic__review_interval_days__isnull=False
+            )
+            .order_by("topic__review_interval_days")
+            .values("topic__review_interval_days")[:1]
+        )
+        interval = ExpressionWrapper(
+            F("review_interval_days") * Value(timedelta(days=1)),
+            output_field=models.DurationField(),
+        )
         return self.annotate(
-            last_reviewed_at=Value(None, output_field=models.DateTimeField()),
-            next_review_due=Value(None, output_field=models.DateField()),
+            last_reviewed_at=Subquery(approvals.values("signed_at")[:1]),
+            review_interval_days=Coalesce(
+                Subquery(topic_interval),
+                Value(policy.default_interval_days()),
+                output_field=models.IntegerField(),
+            ),
+        ).annotate(
+            next_review_due=ExpressionWrapper(
+                F("last_reviewed_at") + interval, output_field=models.DateTimeField()
+            )
         )
 
 

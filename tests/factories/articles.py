@@ -97,10 +97,28 @@ class CitationFactory(factory.django.DjangoModelFactory):
     evidence_label = "rct"
 
 
-def make_live(article: Article, *, user=None, published_at=None):
-    """Make the article's current draft a revision and set it live (stand-in for publishing)."""
+def make_live(article: Article, *, user=None, published_at=None, reviewer=None):
+    """
+    Make the article's current draft a revision, have a physician approve it, and set it live.
+
+    The approval is a real sign-off (`reviews.services.signoff_create`) by `reviewer` (a
+    verified ReviewerProfile made on the fly by default): the public gate shows nothing
+    unsigned, so a live article in a test is a signed one, as in production.
+    """
+    from reviews.services import signoff_create
+    from tests.factories.reviews import PASSWORD, ReviewerProfileFactory
+
     user = user or StaffUserFactory()
     revision = revision_create(article=article, user=user)
+    reviewer = reviewer or ReviewerProfileFactory()
+    if not revision.signoffs.filter(decision="approved").exists():
+        signoff_create(
+            revision=revision,
+            user=reviewer.user,
+            password=PASSWORD,
+            decision="approved",
+            attested=True,
+        )
     published_at = published_at or article.first_published_at or timezone.now()
     Article.objects.filter(pk=article.pk).update(
         live_revision=revision, first_published_at=published_at
