@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 EDITORS = "Editors"
 REVIEWERS = "Reviewers"
+SITE_ADMINS = "Site admins"
 
 # Demo logins exist only in debug, and their passwords are printed, so they are never a
 # production credential.
@@ -20,6 +21,7 @@ DEMO_USERS = [
     # username, password, first, last, role
     ("editor", "editor-demo-pass", "Eddie", "Editor", EDITORS),
     ("reviewer", "reviewer-demo-pass", "Jane", "Roe", REVIEWERS),
+    ("reviewer2", "reviewer2-demo-pass", "Marcus", "Lee", REVIEWERS),
     ("admin", "admin-demo-pass", "Ada", "Admin", None),
 ]
 
@@ -28,9 +30,14 @@ def role_permissions() -> dict[str, list[Permission]]:
     """
     The permissions of each editorial role.
 
-    Editors write and publish: everything on articles and references, and may view review
-    records. Reviewers read articles and references and sign through the review screen,
-    whose own checks (a verified reviewer profile, separation of duties) decide who signs.
+    Editors write, send for review and publish: everything on articles and references, and
+    view access to the review records. They never get `reviews.sign_revision` (and the signing
+    service refuses anyone without a verified reviewer profile in any case).
+    Reviewers read articles, references and review records and sign through the review screen
+    (`reviews.sign_revision`); whether a given reviewer may sign a given revision is decided by
+    the signing service (verified profile, separation of duties). They cannot edit or publish.
+    Site admins verify reviewers' credentials and manage reviewer profiles, and can read
+    everything editors and reviewers can; they do not sign or publish by virtue of the role.
     """
     editable = Permission.objects.filter(content_type__app_label__in=["articles", "references"])
     viewable = Permission.objects.filter(
@@ -38,12 +45,28 @@ def role_permissions() -> dict[str, list[Permission]]:
         codename__startswith="view_",
     )
     reviewer_extra = Permission.objects.filter(
-        content_type__app_label="reviews", codename__in=["sign_revision", "add_signoff"]
+        content_type__app_label="reviews", codename="sign_revision"
+    )
+    admin_extra = Permission.objects.filter(
+        content_type__app_label="reviews",
+        codename__in=[
+            "verify_reviewerprofile",
+            "add_reviewerprofile",
+            "change_reviewerprofile",
+        ],
     )
     return {
         EDITORS: list(editable) + list(viewable),
         REVIEWERS: list(viewable) + list(reviewer_extra),
+        SITE_ADMINS: list(viewable) + list(admin_extra),
     }
+
+
+def roles_update() -> None:
+    """Create the editorial groups, or bring their permissions up to date."""
+    for name, permissions in role_permissions().items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(permissions)
 
 
 class Command(BaseCommand):
@@ -57,10 +80,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, demo: bool, **options):
-        for name, permissions in role_permissions().items():
-            group, _ = Group.objects.get_or_create(name=name)
-            group.permissions.set(permissions)
-        self.stdout.write("Editorial roles are up to date: Editors, Reviewers.")
+        roles_update()
+        self.stdout.write("Editorial roles are up to date: Editors, Reviewers, Site admins.")
         if not demo:
             return
         if not settings.DEBUG:

@@ -1,0 +1,64 @@
+"""The demo site (`manage.py loaddemo`, run by `make run`): every state, real sign-offs."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+from articles.models import Article
+from reviews.models import SignOff
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_STATUS = {
+    "what-is-chronic-pain": ("published", "current"),
+    "multimodal-care-for-chronic-pain": ("published", "due-soon"),
+    "ketamine-for-chronic-pain-evidence": ("in_review", "current"),
+    "pain-treatment-myths-and-hype": ("published", "overdue"),
+    "ketamine-infusion-what-to-expect": ("changes_requested", None),
+    "chronic-pain-and-depression": ("in_review", None),
+    "pacing-activity-with-chronic-pain": ("draft", None),
+}
+
+
+@pytest.fixture
+def demo(settings):
+    settings.REVIEW_INTERVAL_DAYS = 365
+    settings.REVIEW_DUE_SOON_DAYS = 30
+    call_command("loaddemo", stdout=io.StringIO())
+
+
+def test_the_demo_covers_every_state_and_the_public_sees_only_approved_pages(demo, client):
+    statuses = dict(Article.objects.with_status().values_list("slug", "status"))
+    for slug, (status, review_status) in EXPECTED_STATUS.items():
+        assert statuses[slug] == status, slug
+        response = client.get(f"/articles/{slug}/")
+        if review_status is None:
+            assert response.status_code == 404, slug
+            continue
+        assert response.status_code == 200, slug
+        match = re.search(r'class="review-stamp" data-review-status="([^"]*)"', response.text)
+        assert match and match.group(1) == review_status, slug
+
+
+def test_the_overdue_demo_article_shows_the_overdue_notice(demo, client):
+    response = client.get("/articles/pain-treatment-myths-and-hype/")
+    assert "Review overdue." in response.text
+
+
+def test_the_edited_draft_is_not_public_until_signed(demo, client):
+    """The published-with-draft article shows its approved text, not the edit awaiting review."""
+    article = Article.objects.get(slug="ketamine-for-chronic-pain-evidence")
+    assert article.revisions.count() == 2
+    assert article.live_revision.number == 1
+    assert "70%" in article.body
+    assert "70%" not in client.get(article.get_absolute_url()).text
+
+
+def test_demo_stamps_are_real_signatures_and_loading_twice_is_safe(demo):
+    signoffs = SignOff.objects.count()
+    assert signoffs == 5  # four approvals of published pages, one request for changes
+    call_command("loaddemo", stdout=io.StringIO())
+    assert SignOff.objects.count() == signoffs
+    assert Article.objects.count() == len(EXPECTED_STATUS)
