@@ -220,3 +220,17 @@ def test_status_follows_the_newest_revision_through_the_workflow():
     )
     revision_create(article=article, user=editor)
     assert status(article) == "withdrawn"
+
+
+def test_verify_signoffs_also_names_a_changed_unsigned_revision():
+    article = ArticleFactory()
+    revision = revision_create(article=article, user=StaffUserFactory())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
+            [json.dumps(dict(revision.snapshot, title="Changed")), revision.pk],
+        )
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_signoffs", stdout=out, stderr=out)
+    assert f"Revision {revision.pk} (article {article.pk}" in out.getvalue()
