@@ -1,9 +1,12 @@
 """Admin for articles (CKEditor, inlines, optimistic locking), topics and contributors."""
 
+from datetime import timedelta
+
 from django.contrib import admin
 from django.urls import path, reverse
+from django.utils import timezone
 
-from articles.admin import revisions
+from articles.admin import publishing, review, revisions
 from articles.admin.forms import ArticleAdminForm, FAQEntryForm
 from articles.models import (
     Article,
@@ -21,8 +24,17 @@ from articles.services import (
     article_update,
     revision_create,
 )
+from reviews import policy
 
-STATUSES = [("draft", "Draft"), ("published", "Published")]
+# The values of the `status` annotation (ArticleQuerySet.with_status), in workflow order.
+STATUSES = [
+    ("draft", "Draft"),
+    ("in_review", "In review"),
+    ("changes_requested", "Changes requested"),
+    ("approved", "Approved, not published"),
+    ("published", "Published"),
+    ("withdrawn", "Withdrawn"),
+]
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -37,6 +49,38 @@ class StatusFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(status=self.value())
+        return queryset
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    """
+    Filter live articles by where their medical review stands, on the `next_review_due`
+    annotation, with the same boundaries as `reviews.policy.review_status`: overdue from the
+    due instant, due soon within REVIEW_DUE_SOON_DAYS before it.
+    """
+
+    title = "medical review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("current", "Current"),
+            ("due-soon", "Due soon"),
+            ("overdue", "Overdue"),
+            ("never", "Never reviewed"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        soon = now + timedelta(days=policy.default_due_soon_days())
+        if self.value() == "current":
+            return queryset.filter(next_review_due__gt=soon)
+        if self.value() == "due-soon":
+            return queryset.filter(next_review_due__gt=now, next_review_due__lte=soon)
+        if self.value() == "overdue":
+            return queryset.filter(next_review_due__lte=now)
+        if self.value() == "never":
+            return queryset.filter(last_reviewed_at__isnull=True)
         return queryset
 
 
@@ -90,8 +134,9 @@ class ArticleAdmin(admin.ModelAdmin):
         "updated_at",
         "last_reviewed_at",
         "next_review_due",
+        "review_status",
     ]
-    list_filter = [StatusFilter, "topics", "authors"]
+    list_filter = [StatusFilter, ReviewDueFilter, "topics", "authors"]
     search_fields = ["title", "body"]
     list_select_related = ["live_revision"]
 
@@ -122,6 +167,13 @@ class ArticleAdmin(admin.ModelAdmin):
     def next_review_due(self, obj):
         return obj.next_review_due
 
+    @admin.display(description="Review")
+    def review_status(self, obj):
+        # From the annotation, with the policy's boundaries: no query per row.
+        if obj.next_review_due is None:
+            return "-"
+        return policy.review_status(next_due=obj.next_review_due, now=timezone.now()).label
+
     def save_model(self, request, obj, form, change):
         data = {
             name: form.cleaned_data[name]
@@ -151,7 +203,35 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        workflow = [
+            path(
+                f"<path:object_id>/workflow/{name}/",
+                view(handler),
+                name="{}_{}_{}".format(*info, name),
+            )
+            for name, handler in (
+                ("submit", self.submit_view),
+                ("publish", self.publish_view),
+                ("schedule", self.schedule_view),
+                ("unpublish", self.unpublish_view),
+            )
+        ]
         return [
+            path(
+                "review-queue/",
+                view(self.review_queue_view),
+                name="{}_{}_review_queue".format(*info),
+            ),
+            path(
+                "review-queue/revisions/<path:revision_id>/",
+                view(self.review_view),
+                name="{}_{}_review".format(*info),
+            ),
+            path(
+                "due-reviews/", view(self.due_reviews_view), name="{}_{}_due_reviews".format(*info)
+            ),
+            *workflow,
             path(
                 "<path:object_id>/revisions/",
                 self.admin_site.admin_view(self.revision_history_view),
@@ -164,6 +244,27 @@ class ArticleAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def review_queue_view(self, request):
+        return review.queue_view(self, request)
+
+    def review_view(self, request, revision_id):
+        return review.review_view(self, request, revision_id)
+
+    def due_reviews_view(self, request):
+        return review.due_view(self, request)
+
+    def submit_view(self, request, object_id):
+        return publishing.submit_view(self, request, object_id)
+
+    def publish_view(self, request, object_id):
+        return publishing.publish_view(self, request, object_id)
+
+    def schedule_view(self, request, object_id):
+        return publishing.schedule_view(self, request, object_id)
+
+    def unpublish_view(self, request, object_id):
+        return publishing.unpublish_view(self, request, object_id)
 
     def revision_history_view(self, request, object_id):
         return revisions.history_view(self, request, object_id)
@@ -180,7 +281,18 @@ class ArticleAdmin(admin.ModelAdmin):
                 current_app=self.admin_site.name,
             ),
         }
+        article = self.get_object(request, object_id)
+        if article is not None:
+            extra_context.update(publishing.panel_context(article=article, user=request.user))
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "review_queue_url": reverse("admin:articles_article_review_queue"),
+            "due_reviews_url": reverse("admin:articles_article_due_reviews"),
+        }
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Topic)
