@@ -218,7 +218,8 @@ def article_publish(
     that `publish_refusal` rejects: another article's, unapproved, only "changes requested",
     approved for a different hash, or changed since it was approved. Sets `first_published_at`
     on the first publication, clears `needs_review` when the approval postdates the flag,
-    replaces any scheduled publication, and records "published". Returns the article, reloaded.
+    replaces any scheduled publication, and records "published". Returns the article as now
+    stored; the caller's `article` instance is refreshed too.
     """
     now = resolve_now(now)
     try:
@@ -228,10 +229,15 @@ def article_publish(
             if (refusal := publish_refusal(article=locked, revision=stored)) is not None:
                 raise refusal
             signoff = approved_signoff_for(stored)
-            return _set_live(article=locked, revision=stored, signoff=signoff, user=user, now=now)
+            published = _set_live(
+                article=locked, revision=stored, signoff=signoff, user=user, now=now
+            )
     except PublishRefused as refusal:
         _audit_tampering(refusal, revision=revision, user=user, now=now)
         raise
+    if published is not article:
+        article.refresh_from_db()  # the caller's instance shows what is now stored
+    return published
 
 
 def article_schedule_publication(
@@ -316,6 +322,7 @@ def article_unpublish(
         now=now,
     )
     logger.info("Article %s unpublished by %s", locked.pk, user)
+    article.live_revision = None
     return locked
 
 
