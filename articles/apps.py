@@ -9,9 +9,12 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Editorial content"
 
     def ready(self) -> None:
+        from articles.cache import connect_signals
         from articles.selectors import citations_retracted_among
         from reviews.checks import set_retraction_source
 
         # The review checks must know which cited papers are retracted, a fact held by
         # `references`, which `reviews` may not import: this app connects the two.
         set_retraction_source(citations_retracted_among)
+        # Publishing, unpublishing and signing purge the cached article page.
+        connect_signals()

@@ -2,14 +2,32 @@
 
 from django.urls import path
 
-from articles import views
+from articles import cache, feeds, public_views, views
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
-    path("articles/<slug:slug>/", views.article_detail, name="detail"),
+    path("search/", public_views.search, name="search"),
+    path("feed/", feeds.ReviewedPagesFeed(), name="feed"),
+    path("review-board/", public_views.review_board, name="review_board"),
+    path("editorial-policy/", public_views.editorial_policy, name="editorial_policy"),
+    # Served from the page cache, which calls views.article_detail on a miss.
+    path("articles/<slug:slug>/", cache.cached_article_detail, name="detail"),
+    path(
+        "articles/<slug:slug>/review-history/", public_views.review_history, name="history"
+    ),
+    path(
+        "articles/<slug:slug>/report-a-problem/",
+        public_views.report_problem,
+        name="report_problem",
+    ),
+    path(
+        "articles/<slug:slug>/report-a-problem/thanks/",
+        public_views.report_thanks,
+        name="report_thanks",
+    ),
     path("contributors/<slug:slug>/", views.contributor_detail, name="contributor"),
     path("reviewers/<slug:slug>/", views.reviewer_detail, name="reviewer"),
     path("preview/revisions/<int:pk>/", views.revision_preview, name="preview"),

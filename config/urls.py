@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from articles.public_views import robots_txt
+from articles.sitemaps import SITEMAPS
 from config import views
 
 admin.site.site_header = "Health pages: editorial admin"
@@ -14,6 +17,8 @@ admin.site.index_title = "Editorial work"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("", include("articles.urls")),
 ]
 
