@@ -12,7 +12,8 @@ What changes a page invalidates its entry, through signals (connected in `Articl
 because a cache purge must not know who published or signed):
 
 - a sign-off saved (approval or re-review) -> the article of its revision;
-- an article saved with a new live revision (publish, unpublish) or slug;
+- an article saved with a new live revision (publish, unpublish);
+- an article's topics or authors changed (breadcrumb, bylines);
 - a slug redirect created -> the old slug, so it answers 301 instead of the cached page.
 
 The entry is deleted at once and again when the transaction commits, so a request that read the
@@ -34,7 +35,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -129,7 +130,10 @@ def invalidate_article_page(slug: str) -> None:
 
 # --- Signal receivers (connected by `connect_signals`) ------------------------------------
 
-_PAGE_FIELDS = {"live_revision", "slug", "first_published_at"}
+# Article fields the public page reads. Not `slug`: a new slug has no cached page yet, and the
+# old one is purged when its SlugRedirect is created. Draft fields are not public at all, so an
+# editor saving the draft (article_update) leaves the cached page alone.
+_PAGE_FIELDS = {"live_revision", "first_published_at"}
 
 
 def _article_saved(sender, instance, update_fields=None, **kwargs):
@@ -137,6 +141,19 @@ def _article_saved(sender, instance, update_fields=None, **kwargs):
     # the public page shows (publishing and unpublishing save `live_revision`).
     if update_fields is None or _PAGE_FIELDS.intersection(update_fields):
         invalidate_article_page(instance.slug)
+
+
+def _article_relations_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
+    # Topics and authors are read from the article itself (breadcrumb, bylines, JSON-LD).
+    if not action.startswith("post_"):
+        return
+    from articles.models import Article
+
+    if not reverse:
+        invalidate_article_page(instance.slug)
+    elif pk_set:
+        for slug in Article.objects.filter(pk__in=pk_set).values_list("slug", flat=True):
+            invalidate_article_page(slug)
 
 
 def _article_deleted(sender, instance, **kwargs):
@@ -168,6 +185,12 @@ def connect_signals() -> None:
     post_delete.connect(
         _article_deleted, sender=Article, dispatch_uid="article_page_cache_delete"
     )
+    for through in (Article.topics.through, Article.authors.through):
+        m2m_changed.connect(
+            _article_relations_changed,
+            sender=through,
+            dispatch_uid=f"article_page_cache_{through._meta.model_name}",
+        )
     post_save.connect(_signoff_saved, sender=SignOff, dispatch_uid="article_page_cache_signoff")
     post_save.connect(
         _slug_redirect_saved, sender=SlugRedirect, dispatch_uid="article_page_cache_redirect"

@@ -10,13 +10,14 @@ On PostgreSQL this is full-text search (`django.contrib.postgres.search`): a wei
 `SearchVector` (title A, standfirst B, body C) matched against a `websearch` query and ordered by
 `SearchRank`. The body is HTML; PostgreSQL's default parser reads tags as their own tokens,
 which the text search configuration drops, so markup does not match. On SQLite (development)
-a simple fallback requires every word of the query somewhere in the title, standfirst or body.
+a simple fallback requires every word of the query somewhere in the title, standfirst or body,
+and ranks title matches above standfirst matches above body matches.
 """
 
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q, QuerySet, TextField, Value
+from django.db.models import Case, Q, QuerySet, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
@@ -60,13 +61,19 @@ def _fallback(queryset: QuerySet[Article], query: str) -> QuerySet[Article]:
     queryset = queryset.annotate(
         public_body=KeyTextTransform("body", "live_revision__snapshot"),
     )
+    rank = Value(0)
     for word in query.split():
         queryset = queryset.filter(
             Q(public_title__icontains=word)
             | Q(public_standfirst__icontains=word)
             | Q(public_body__icontains=word)
         )
-    return queryset
+        # A crude stand-in for SearchRank's weights: title 3, standfirst 2, body 1.
+        for field, weight in (("public_title", 3), ("public_standfirst", 2), ("public_body", 1)):
+            rank = rank + Case(
+                When(**{f"{field}__icontains": word}, then=Value(weight)), default=Value(0)
+            )
+    return queryset.annotate(rank=rank).order_by("-rank", "-first_published_at", "-id")
 
 
 def search_live(raw_query: str | None, *, limit: int = MAX_RESULTS) -> list[Article]:

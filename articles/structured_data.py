@@ -26,6 +26,7 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
@@ -43,7 +44,8 @@ def json_ld(data: Any) -> SafeString:
 
 
 def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    # To the second and in the site's time zone, exactly as the visible <time> elements say.
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
 def _person(name: str, *, credentials: str = "", url: str = "") -> dict[str, Any]:

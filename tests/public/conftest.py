@@ -1,0 +1,49 @@
+"""Fixtures for the public-site tests: no network, and helpers to sign and publish."""
+
+import pytest
+from django.utils import timezone
+
+from reviews.services import signoff_create
+from tests.factories.reviews import PASSWORD, ReviewerProfileFactory
+
+
+class _NoNetwork:
+    def fetch(self, pmids):
+        raise AssertionError(f"A test tried to reach PubMed for {list(pmids)}")
+
+
+@pytest.fixture(autouse=True)
+def _no_pubmed(monkeypatch):
+    """Tests never reach PubMed: a client built from settings fails the test if used."""
+    monkeypatch.setattr("articles.services.pubmed_client_from_settings", _NoNetwork)
+
+
+def approve(revision, reviewer=None, *, now=None):
+    """A physician's approval of `revision` (a re-review when it was approved before)."""
+    reviewer = reviewer or ReviewerProfileFactory()
+    return signoff_create(
+        revision=revision,
+        user=reviewer.user,
+        password=PASSWORD,
+        decision="approved",
+        attested=True,
+        now=now or timezone.now(),
+    )
+
+
+def publish(article, reviewer=None, *, editor=None, now=None):
+    """
+    The real path to the public: a revision of the draft, a physician's approval, publishing.
+
+    Returns the approving sign-off. Unlike `make_live`, this records the "published" audit
+    event that the review history lists.
+    """
+    from articles.services import revision_create
+    from articles.workflow import article_publish
+    from tests.factories.articles import EditorFactory
+
+    editor = editor or EditorFactory()
+    revision = revision_create(article=article, user=editor)
+    signoff = approve(revision, reviewer, now=now)
+    article_publish(article=article, revision=revision, user=editor, now=now)
+    return signoff
