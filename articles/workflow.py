@@ -346,7 +346,7 @@ def publish_due_scheduled(*, now: datetime) -> list[Article]:
         refusal = None
         with transaction.atomic():
             scheduled = (
-                ScheduledPublication.objects.select_for_update(skip_locked=True)
+                ScheduledPublication.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("article", "revision", "scheduled_by")
                 .filter(pk=pk, publish_at__lte=now)
                 .first()
