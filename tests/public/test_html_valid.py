@@ -1,0 +1,80 @@
+"""Every public page type is valid HTML5 (W3C Nu checker, one run) with landmarks and no code."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from articles.models import CorrectionNote
+from tests.factories.articles import (
+    ArticleFactory,
+    CitationFactory,
+    ContributorFactory,
+    TopicFactory,
+)
+from tests.factories.reviews import ReviewerProfileFactory
+from tests.html_checker import nu_check
+from tests.public.conftest import approve, publish
+
+pytestmark = pytest.mark.django_db
+
+
+def public_pages(client) -> dict[str, str]:
+    """One page of every public type, rendered from a small but complete site."""
+    CitationFactory(pmid="29870458", doi="10.1097/AAP.0000000000000808")
+    topic = TopicFactory(name="Chronic pain", is_condition=True)
+    author = ContributorFactory(name="Dana Writer")
+    reviewer = ReviewerProfileFactory(printed_name="Rosa Diaz", credentials="MD", bio="Bio.")
+    article = ArticleFactory(
+        title="What is chronic pain?",
+        body="<h2>Causes</h2><p>Often unclear [PMID:29870458].</p>",
+        topics=[topic], authors=[author], takeaways=2, faq=2, comparisons=2,
+    )
+    publish(article, reviewer)
+    approve(article.live_revision, reviewer)
+    CorrectionNote.objects.create(article=article, text="A dose was corrected.")
+    publish(ArticleFactory(title="Related page", topics=[topic]), reviewer)
+    report = reverse("articles:report_problem", args=[article.slug])
+    urls = {
+        "home": reverse("articles:home"),
+        "topic": topic.get_absolute_url(),
+        "article": article.get_absolute_url(),
+        "contributor": author.get_absolute_url(),
+        "reviewer": reviewer.get_absolute_url(),
+        "review board": reverse("articles:review_board"),
+        "editorial policy": reverse("articles:editorial_policy"),
+        "review history": reverse("articles:history", args=[article.slug]),
+        "search results": reverse("articles:search") + "?q=pain",
+        "search, nothing found": reverse("articles:search") + "?q=zzzz",
+        "report form": report,
+        "404": "/articles/no-such-page/",
+    }
+    documents = {}
+    for name, url in urls.items():
+        response = client.get(url)
+        assert response.status_code == (404 if name == "404" else 200), name
+        documents[name] = response.content.decode()
+    invalid = client.post(report, {"message": "", "email": "bad"})
+    documents["report form with errors"] = invalid.content.decode()
+    thanks = client.post(report, {"message": "A typo."}, follow=True)
+    documents["report thank-you"] = thanks.content.decode()
+    assert "Your report has been sent" in documents["report thank-you"]
+    return documents
+
+
+def test_every_public_page_type_is_valid_html5(client):
+    documents = public_pages(client)
+    assert nu_check(documents) == {name: [] for name in documents}
+
+
+def test_every_public_page_has_landmarks_a_skip_link_and_no_executable_code(client):
+    for name, html in public_pages(client).items():
+        assert re.search(r'<html lang="[a-z-]+"', html), name
+        assert '<a class="skip-link" href="#main">' in html, name
+        for landmark in ("<header", "<nav", '<main id="main"', "<footer"):
+            assert landmark in html, (name, landmark)
+        code = re.sub(r'<script type="application/ld\+json">[^<]*</script>', "", html)
+        assert "<script" not in code.lower(), name
+        assert " style=" not in html and not re.search(r"\son[a-z]+=", html), name
+        for img in re.findall(r"<img\b[^>]*>", html):
+            assert " alt=" in img, (name, img)
