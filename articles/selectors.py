@@ -13,11 +13,18 @@ Every selector fetches what its page shows in a fixed number of queries (`select
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from articles.models import Article, ArticleRevision, Contributor, SlugRedirect, Topic
+from reviews import policy
 from reviews.models import ReviewerProfile, SignOff
+from reviews.selectors import latest_approval_for_revisions
+
+# How far ahead the "Due reviews" page and the reminders look.
+DUE_HORIZON_DAYS = 90
 
 _LIST_FIELDS = ("id", "slug", "featured", "first_published_at", "live_revision_id")
 # What an article page needs of its topics: links, JSON-LD `about`, and the review interval.
@@ -182,3 +189,38 @@ def citations_retracted_among(pmids) -> set[str]:
         .filter(pmid__in=[str(pmid) for pmid in pmids])
         .values_list("pmid", flat=True)
     )
+
+
+def reviews_due(*, now, horizon_days: int = DUE_HORIZON_DAYS) -> list[dict]:
+    """
+    Live articles whose review is overdue or falls due within `horizon_days`, soonest first.
+
+    The candidates come from the SQL annotation (`with_review_dates`); each row's due date and
+    status are then computed by the review policy, the same functions the public stamp uses.
+    Three queries whatever the number of articles.
+    """
+    articles = list(
+        Article.objects.live()
+        .with_review_dates()
+        .filter(next_review_due__lte=now + timedelta(days=horizon_days))
+        .select_related("live_revision")
+        .only("id", "title", "slug", "live_revision__id", "live_revision__number")
+        .order_by("next_review_due", "pk")
+    )
+    approvals = latest_approval_for_revisions(a.live_revision_id for a in articles)
+    rows = []
+    for article in articles:
+        next_due = policy.next_review_due(
+            last_reviewed_at=article.last_reviewed_at,
+            interval_days=article.review_interval_days,
+        )
+        rows.append(
+            {
+                "article": article,
+                "signoff": approvals.get(article.live_revision_id),
+                "last_reviewed_at": article.last_reviewed_at,
+                "next_review_due": next_due,
+                "status": policy.review_status(next_due=next_due, now=now),
+            }
+        )
+    return rows

@@ -13,6 +13,7 @@ from config import views
 admin.site.site_header = "Health pages: editorial admin"
 admin.site.site_title = "Health pages admin"
 admin.site.index_title = "Editorial work"
+admin.site.index_template = "admin/healthpages_index.html"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

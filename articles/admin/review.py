@@ -11,7 +11,6 @@ duties, password, attestation): the screen's own gate only decides who sees the 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -26,15 +25,13 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles import selectors
 from articles.admin.diff import diff_snapshots
-from articles.models import Article, ArticleRevision, RevisionCitation
+from articles.models import ArticleRevision, RevisionCitation
 from articles.presentation import article_page_context
 from articles.review_state import review_state_for
 from reviews import checks, policy
 from reviews.models import ReviewerProfile, SignOff
-from reviews.selectors import latest_approval_for_revisions, review_queue
+from reviews.selectors import review_queue
 from reviews.services import SignOffRefused, signoff_create
-
-DUE_HORIZON_DAYS = 90
 
 ATTESTATION = (
     "I have reviewed this revision in full, including its references, and I sign it as its "
@@ -250,46 +247,11 @@ def review_view(model_admin, request, revision_id):
     return TemplateResponse(request, "admin/articles/review_screen.html", context)
 
 
-def due_rows(*, now, horizon_days: int = DUE_HORIZON_DAYS) -> list[dict]:
-    """
-    Live articles whose review is overdue or falls due within `horizon_days`, soonest first.
-
-    The candidates come from the SQL annotation (`with_review_dates`); each row's due date and
-    status are then computed by the review policy, the same functions the public stamp uses.
-    Three queries whatever the number of articles.
-    """
-    articles = list(
-        Article.objects.live()
-        .with_review_dates()
-        .filter(next_review_due__lte=now + timedelta(days=horizon_days))
-        .select_related("live_revision")
-        .only("id", "title", "slug", "live_revision__id", "live_revision__number")
-        .order_by("next_review_due", "pk")
-    )
-    approvals = latest_approval_for_revisions(a.live_revision_id for a in articles)
-    rows = []
-    for article in articles:
-        next_due = policy.next_review_due(
-            last_reviewed_at=article.last_reviewed_at,
-            interval_days=article.review_interval_days,
-        )
-        rows.append(
-            {
-                "article": article,
-                "signoff": approvals.get(article.live_revision_id),
-                "last_reviewed_at": article.last_reviewed_at,
-                "next_review_due": next_due,
-                "status": policy.review_status(next_due=next_due, now=now),
-            }
-        )
-    return rows
-
-
 def due_view(model_admin, request):
     """The next 90 days of due reviews and every overdue one."""
     if not (request.user.is_staff and request.user.has_perm("articles.view_article")):
         raise PermissionDenied
-    rows = due_rows(now=timezone.now())
+    rows = selectors.reviews_due(now=timezone.now())
     return TemplateResponse(
         request,
         "admin/articles/due_reviews.html",
@@ -299,6 +261,6 @@ def due_view(model_admin, request):
             "Due reviews",
             overdue=[r for r in rows if r["status"] == policy.ReviewStatus.OVERDUE],
             upcoming=[r for r in rows if r["status"] != policy.ReviewStatus.OVERDUE],
-            horizon_days=DUE_HORIZON_DAYS,
+            horizon_days=selectors.DUE_HORIZON_DAYS,
         ),
     )

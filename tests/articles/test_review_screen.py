@@ -281,3 +281,12 @@ def test_the_change_list_filters_by_review_due(client, editor):
     assert titles("never") == {"Draft"}
     page = client.get(url).content.decode()
     assert "Review overdue" in page and "Review due soon" in page
+
+
+@pytest.mark.django_db
+def test_the_admin_home_links_to_the_review_queue_and_due_reviews(admin_client):
+    from django.urls import reverse
+
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:articles_article_review_queue") in page
+    assert reverse("admin:articles_article_due_reviews") in page

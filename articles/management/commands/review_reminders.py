@@ -20,8 +20,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.admin.review import due_rows
 from articles.management.commands.setup_site import EDITORS
+from articles.selectors import reviews_due
 from reviews import policy
 from reviews.models import ReminderLog
 from reviews.services import reminder_claim
@@ -90,7 +90,7 @@ class Command(BaseCommand):
         now = timezone.now()
         horizon = policy.default_due_soon_days()
         sent = skipped = failed = 0
-        for row in due_rows(now=now, horizon_days=horizon):
+        for row in reviews_due(now=now, horizon_days=horizon):
             if row["status"] == policy.ReviewStatus.CURRENT:
                 continue
             article, stage, due = row["article"], row["status"].value, row["next_review_due"]
