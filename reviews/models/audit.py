@@ -30,6 +30,7 @@ class AuditEvent(AppendOnlyModel):
         REMINDER_SENT = "reminder_sent", "Review reminder sent"
         TAMPER_DETECTED = "tamper_detected", "Tampering detected"
         CREDENTIALS_VERIFIED = "credentials_verified", "Reviewer credentials verified"
+        FLAGGED = "flagged", "Flagged for review"
 
     action = models.CharField(
         max_length=32, choices=Action.choices, db_index=True, help_text="What happened."

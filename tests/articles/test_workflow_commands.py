@@ -141,6 +141,10 @@ def test_refresh_citations_flags_live_articles_citing_a_newly_retracted_paper(
     assert Article.objects.get(pk=draft.pk).needs_review is False  # not live
     assert Article.objects.get(pk=other.pk).needs_review is False  # does not cite it
     assert "1 newly retracted" in out.getvalue() and "'Citing page'" in out.getvalue()
+    from reviews.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="flagged")
+    assert event.article_id == citing.pk and "PMID 10066780" in event.message
 
     # A second run finds nothing new and leaves the reason as it is.
     call_command("refresh_citations", stdout=io.StringIO(), stderr=io.StringIO())

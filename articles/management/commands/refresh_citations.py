@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from articles.models import Article, RevisionCitation
 from references import services as references
+from reviews.models import AuditEvent
+from reviews.services import audit_record
 
 
 class Command(BaseCommand):
@@ -80,5 +82,12 @@ def flag_citing_articles(*, citation) -> list[Article]:
         article.version = F("version") + 1
         article.full_clean(exclude=["version"])
         article.save(update_fields=["needs_review", "needs_review_reason", "updated_at", "version"])
+        audit_record(
+            action=AuditEvent.Action.FLAGGED,
+            message=f"'{article.slug}' flagged for medical review: {reason}",
+            article=article,
+            revision=article.live_revision,
+            data={"pmid": citation.pmid},
+        )
         flagged.append(article)
     return flagged
