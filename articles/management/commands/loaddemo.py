@@ -53,8 +53,19 @@ PASSWORDS = {username: password for username, password, *_ in DEMO_USERS}
 
 @contextlib.contextmanager
 def clock(at: datetime) -> Iterator[None]:
-    """Run a step as if it were `at`: auto timestamps and services' defaults read this clock."""
-    with mock.patch.object(timezone, "now", lambda: at):
+    """
+    Run a step as if it were `at`: `timezone.now()` returns it while the step runs.
+
+    Field defaults hold a reference to `timezone.now` itself (`default=timezone.now`), so the
+    clock is set one level down, on the `datetime` class that function reads.
+    """
+
+    class DemoDateTime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return at.astimezone(tz) if tz else at.replace(tzinfo=None)
+
+    with mock.patch.object(timezone, "datetime", DemoDateTime):
         yield
 
 
