@@ -174,8 +174,8 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         f"Disallow: {reverse('admin:index')}",
-        # The preview's path up to the revision number: /preview/revisions/ or its successor.
-        f"Disallow: {reverse('articles:preview', kwargs={'pk': 1}).removesuffix('1/')}",
+        # Everything under the preview's first path segment (/preview/).
+        f"Disallow: /{reverse('articles:preview', kwargs={'pk': 1}).split('/')[1]}/",
         f"Disallow: {reverse('articles:search')}",
         "",
         f"Sitemap: {absolute_url(reverse('sitemap'))}",

@@ -114,7 +114,7 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_out_of_admin_and_pr
     response = client.get("/robots.txt")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
     lines = response.content.decode().splitlines()
-    assert "Disallow: /admin/" in lines and "Disallow: /preview/revisions/" in lines
+    assert "Disallow: /admin/" in lines and "Disallow: /preview/" in lines
     assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in lines
 
 
