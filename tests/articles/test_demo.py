@@ -62,3 +62,24 @@ def test_demo_stamps_are_real_signatures_and_loading_twice_is_safe(demo):
     call_command("loaddemo", stdout=io.StringIO())
     assert SignOff.objects.count() == signoffs
     assert Article.objects.count() == len(EXPECTED_STATUS)
+
+
+def test_json_ld_review_equals_the_visible_stamp_on_every_demo_article(demo, client):
+    """Issue 6, acceptance 2: over all live demo articles, JSON-LD and stamp agree."""
+    from datetime import datetime
+
+    from django.conf import settings
+
+    from tests.public.test_structured_data import _stamp_instant, graph_of, visible_stamp
+
+    checked = 0
+    for article in Article.objects.live():
+        html = client.get(article.get_absolute_url()).text
+        page = graph_of(html)["MedicalWebPage"]
+        stamp = visible_stamp(html)
+        reviewed_by = page["reviewedBy"]
+        assert f'{reviewed_by["name"]}, {reviewed_by["honorificSuffix"]}' == stamp["name"]
+        assert reviewed_by["url"] == settings.SITE_URL + stamp["href"]
+        assert datetime.fromisoformat(page["lastReviewed"]) == _stamp_instant(stamp["signed"])
+        checked += 1
+    assert checked == 4
