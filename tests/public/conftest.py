@@ -47,3 +47,21 @@ def publish(article, reviewer=None, *, editor=None, now=None):
     signoff = approve(revision, reviewer, now=now)
     article_publish(article=article, revision=revision, user=editor, now=now)
     return signoff
+
+
+@pytest.fixture
+def editorial_policy_page(db):
+    """
+    The editorial policy row as migration 0003 seeds it.
+
+    Browser tests run in transactions that end with a table flush, which removes rows that
+    migrations seeded; tests that need the seeded row make sure it is there.
+    """
+    from articles.models.site import EDITORIAL_POLICY_SLUG, SitePage
+    from articles.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLICY_TITLE
+
+    page, _ = SitePage.objects.get_or_create(
+        slug=EDITORIAL_POLICY_SLUG,
+        defaults={"title": EDITORIAL_POLICY_TITLE, "body": EDITORIAL_POLICY_HTML},
+    )
+    return page

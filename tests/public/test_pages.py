@@ -121,7 +121,9 @@ def test_an_unverified_reviewer_has_no_public_profile_and_is_not_on_the_board(cl
     assert "Not Yet Verified" not in board
 
 
-def test_the_editorial_policy_is_seeded_and_admins_can_change_it_without_a_deploy(client):
+def test_the_editorial_policy_is_seeded_and_admins_can_change_it_without_a_deploy(
+    client, editorial_policy_page
+):
     url = reverse("articles:editorial_policy")
     page = client.get(url).content.decode()
     for heading in ("How medical review works", "Review intervals", "Corrections",

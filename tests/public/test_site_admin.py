@@ -42,7 +42,9 @@ def test_the_corrections_queue_lists_reports_newest_first_filters_and_changes_st
     assert 'name="message"' not in change.content.decode()
 
 
-def test_the_editorial_policy_is_edited_with_the_rich_text_widget_and_sanitised(admin_client):
+def test_the_editorial_policy_is_edited_with_the_rich_text_widget_and_sanitised(
+    admin_client, editorial_policy_page
+):
     page = SitePage.objects.get(slug=EDITORIAL_POLICY_SLUG)
     url = reverse("admin:articles_sitepage_change", args=[page.pk])
     assert "django-ckeditor-widget" in admin_client.get(url).content.decode()
