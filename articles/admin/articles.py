@@ -13,6 +13,7 @@ from articles.models import (
     Comparison,
     Contributor,
     FAQEntry,
+    RevisionCitation,
     SlugRedirect,
     Takeaway,
     Topic,
@@ -284,7 +285,22 @@ class ArticleAdmin(admin.ModelAdmin):
         article = self.get_object(request, object_id)
         if article is not None:
             extra_context.update(publishing.panel_context(article=article, user=request.user))
+            extra_context["reference_links"] = self.reference_links(article)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def reference_links(self, article):
+        """
+        The newest revision's references in reference-list order, with each source's evidence
+        label and current retraction status (read now, not from the snapshot): one query.
+        """
+        newest = article.revisions.order_by("-number").values_list("pk", flat=True).first()
+        if newest is None:
+            return []
+        return list(
+            RevisionCitation.objects.filter(revision_id=newest)
+            .select_related("citation")
+            .order_by("position")
+        )
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

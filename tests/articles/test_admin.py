@@ -246,3 +246,30 @@ def test_the_change_list_runs_a_constant_number_of_queries(editor_client):
             assert editor_client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_the_change_page_lists_the_references_in_order_with_labels_and_retraction_warnings(
+    admin_client,
+):
+    from articles.services import article_update, revision_create
+    from tests.factories.articles import ArticleFactory, CitationFactory, StaffUserFactory
+
+    CitationFactory(pmid="111", title="First source", evidence_label="meta_analysis")
+    CitationFactory(
+        pmid="222", title="Second source", retracted=True, retraction_notice_pmid="333"
+    )
+    article = ArticleFactory()
+    article_update(
+        article=article,
+        data={"body": "<p>Claim [PMID:222]. Other [PMID:111].</p>"},
+        expected_version=article.version,
+        user=StaffUserFactory(),
+    )
+    revision_create(article=article, user=StaffUserFactory())
+    page = admin_client.get(
+        reverse("admin:articles_article_change", args=[article.pk])
+    ).content.decode()
+    section = page[page.index('id="references-heading"'):]
+    assert section.index("Second source") < section.index("First source")
+    assert "Retracted (notice PMID 333)" in section
+    assert "Meta-analysis" in section
