@@ -2,51 +2,17 @@
 a working skip link, and a print layout without navigation or forms."""
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
 
-from articles.models import CorrectionNote
 from tests.browser.axe import axe_violations
-from tests.factories.articles import (
-    ArticleFactory,
-    CitationFactory,
-    ContributorFactory,
-    TopicFactory,
-)
-from tests.factories.reviews import ReviewerProfileFactory
-from tests.public.conftest import approve, publish
+from tests.public.site import build_public_site
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def urls(live_server):
-    CitationFactory(pmid="29870458", doi="10.1097/AAP.0000000000000808")
-    topic = TopicFactory(name="Chronic pain", is_condition=True)
-    author = ContributorFactory(name="Dana Writer")
-    reviewer = ReviewerProfileFactory(printed_name="Rosa Diaz", credentials="MD", bio="Bio.")
-    article = ArticleFactory(
-        title="What is chronic pain?",
-        body="<h2>Causes</h2><p>Often unclear [PMID:29870458].</p>",
-        topics=[topic], authors=[author], takeaways=2, faq=2, comparisons=2,
-    )
-    publish(article, reviewer)
-    approve(article.live_revision, reviewer)
-    CorrectionNote.objects.create(article=article, text="A dose was corrected.")
-    publish(ArticleFactory(title="Related page", topics=[topic]), reviewer)
-    paths = {
-        "home": reverse("articles:home"),
-        "topic": topic.get_absolute_url(),
-        "article": article.get_absolute_url(),
-        "contributor": author.get_absolute_url(),
-        "reviewer": reviewer.get_absolute_url(),
-        "review board": reverse("articles:review_board"),
-        "editorial policy": reverse("articles:editorial_policy"),
-        "review history": reverse("articles:history", args=[article.slug]),
-        "search results": reverse("articles:search") + "?q=pain",
-        "report form": reverse("articles:report_problem", args=[article.slug]),
-        "404": "/articles/no-such-page/",
-    }
+    paths = build_public_site()
     return {name: live_server.url + path for name, path in paths.items()}
 
 

@@ -3,52 +3,17 @@
 import re
 
 import pytest
-from django.urls import reverse
 
-from articles.models import CorrectionNote
-from tests.factories.articles import (
-    ArticleFactory,
-    CitationFactory,
-    ContributorFactory,
-    TopicFactory,
-)
-from tests.factories.reviews import ReviewerProfileFactory
 from tests.html_checker import nu_check
-from tests.public.conftest import approve, publish
+from tests.public.site import build_public_site
 
 pytestmark = pytest.mark.django_db
 
 
 def public_pages(client) -> dict[str, str]:
     """One page of every public type, rendered from a small but complete site."""
-    CitationFactory(pmid="29870458", doi="10.1097/AAP.0000000000000808")
-    topic = TopicFactory(name="Chronic pain", is_condition=True)
-    author = ContributorFactory(name="Dana Writer")
-    reviewer = ReviewerProfileFactory(printed_name="Rosa Diaz", credentials="MD", bio="Bio.")
-    article = ArticleFactory(
-        title="What is chronic pain?",
-        body="<h2>Causes</h2><p>Often unclear [PMID:29870458].</p>",
-        topics=[topic], authors=[author], takeaways=2, faq=2, comparisons=2,
-    )
-    publish(article, reviewer)
-    approve(article.live_revision, reviewer)
-    CorrectionNote.objects.create(article=article, text="A dose was corrected.")
-    publish(ArticleFactory(title="Related page", topics=[topic]), reviewer)
-    report = reverse("articles:report_problem", args=[article.slug])
-    urls = {
-        "home": reverse("articles:home"),
-        "topic": topic.get_absolute_url(),
-        "article": article.get_absolute_url(),
-        "contributor": author.get_absolute_url(),
-        "reviewer": reviewer.get_absolute_url(),
-        "review board": reverse("articles:review_board"),
-        "editorial policy": reverse("articles:editorial_policy"),
-        "review history": reverse("articles:history", args=[article.slug]),
-        "search results": reverse("articles:search") + "?q=pain",
-        "search, nothing found": reverse("articles:search") + "?q=zzzz",
-        "report form": report,
-        "404": "/articles/no-such-page/",
-    }
+    urls = build_public_site()
+    report = urls["report form"]
     documents = {}
     for name, url in urls.items():
         response = client.get(url)
