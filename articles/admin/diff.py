@@ -66,14 +66,45 @@ def _word_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
     return mark_safe("".join(old_out)), mark_safe("".join(new_out))  # noqa: S308 - escaped
 
 
-def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[DiffLine]:
-    """The line-by-line diff from `old` to `new` (unchanged lines included, for context)."""
+def _unchanged(lines: list[str], *, context: int | None, first: bool, last: bool) -> list[DiffLine]:
+    """
+    An unchanged run: all of it, or with `context` only its edges next to a change, the rest
+    folded into one "skipped" line, so a reviewer's eye goes to what changed.
+    """
+    keep_before = 0 if first else (context or 0)
+    keep_after = 0 if last else (context or 0)
+    if context is None or len(lines) <= keep_before + keep_after + 1:
+        return [DiffLine("equal", escape(line)) for line in lines]
+    shown_head = lines[:keep_before]
+    shown_tail = lines[len(lines) - keep_after :] if keep_after else []
+    hidden = len(lines) - len(shown_head) - len(shown_tail)
+    noun = "line" if hidden == 1 else "lines"
+    return (
+        [DiffLine("equal", escape(line)) for line in shown_head]
+        + [DiffLine("skipped", mark_safe(f"… {hidden} unchanged {noun} …"))]  # noqa: S308
+        + [DiffLine("equal", escape(line)) for line in shown_tail]
+    )
+
+
+def diff_snapshots(
+    old: dict[str, Any], new: dict[str, Any], *, context: int | None = None
+) -> list[DiffLine]:
+    """
+    The line-by-line diff from `old` to `new`.
+
+    With `context=None` every unchanged line is included; with a number, only that many
+    unchanged lines are kept around each change and longer unchanged runs are folded into a
+    "skipped" line ("… 12 unchanged lines …").
+    """
     a, b = snapshot_lines(old), snapshot_lines(new)
     result: list[DiffLine] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes = matcher.get_opcodes()
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
-            result += [DiffLine("equal", escape(line)) for line in a[i1:i2]]
+            result += _unchanged(
+                a[i1:i2], context=context, first=index == 0, last=index == len(opcodes) - 1
+            )
         elif op == "replace" and i2 - i1 == j2 - j1:
             # Line for line: show which words changed inside each pair.
             for old_line, new_line in zip(a[i1:i2], b[j1:j2], strict=True):

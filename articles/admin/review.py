@@ -234,7 +234,7 @@ def review_view(model_admin, request, revision_id):
         article=revision.article,
         rendering=_public_rendering(request, revision, review),
         previous=previous,
-        diff=diff_snapshots(previous.snapshot, snapshot) if previous else None,
+        diff=diff_snapshots(previous.snapshot, snapshot, context=3) if previous else None,
         references=_references(snapshot, retracted),
         findings=checks.check_snapshot(snapshot, retracted_pmids=retracted),
         intact=revision.compute_hash() == revision.content_hash,

@@ -109,7 +109,7 @@ def diff_view(model_admin, request, object_id):
         "article": article,
         "old": old,
         "new": new,
-        "lines": diff_snapshots(old.snapshot, new.snapshot),
+        "lines": diff_snapshots(old.snapshot, new.snapshot, context=3),
         "history_url": reverse("admin:articles_article_revisions", args=[article.pk]),
     }
     return TemplateResponse(request, "admin/articles/article/revision_diff.html", context)

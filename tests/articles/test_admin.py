@@ -273,3 +273,21 @@ def test_the_change_page_lists_the_references_in_order_with_labels_and_retractio
     assert section.index("Second source") < section.index("First source")
     assert "Retracted (notice PMID 333)" in section
     assert "Meta-analysis" in section
+
+
+def test_the_diff_folds_long_unchanged_runs_around_a_change():
+    from articles.admin.diff import diff_snapshots
+
+    body = "".join(f"<p>Paragraph {n}.</p>" for n in range(20))
+    old = {"title": "T", "standfirst": "S", "body": body}
+    new = {**old, "body": body.replace("<p>Paragraph 10.</p>", "<p>Paragraph ten.</p>")}
+    full = diff_snapshots(old, new)
+    folded = diff_snapshots(old, new, context=2)
+    assert len(folded) < len(full)
+    kinds = [line.kind for line in folded]
+    assert kinds.count("skipped") == 2
+    assert "removed" in kinds and "added" in kinds
+    text = " ".join(str(line.html) for line in folded)
+    assert "Paragraph 9." in text and "Paragraph 11." in text  # context kept
+    assert "Paragraph 3." not in text  # folded away
+    assert "unchanged lines" in text
