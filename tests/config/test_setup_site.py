@@ -28,9 +28,22 @@ def test_every_printed_demo_login_signs_in_to_the_admin(client, settings):
 
 
 def test_running_setup_twice_is_safe(settings):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from articles.models import Article, ArticleRevision
+
     settings.DEBUG = True
     call_command("setup_site", demo=True, stdout=io.StringIO())
-    call_command("setup_site", demo=True, stdout=io.StringIO())
+    counts = [
+        model.objects.count() for model in (get_user_model(), Group, Article, ArticleRevision)
+    ]
+    out = io.StringIO()
+    call_command("setup_site", demo=True, stdout=out)
+    assert "already loaded" in out.getvalue()
+    assert counts == [
+        model.objects.count() for model in (get_user_model(), Group, Article, ArticleRevision)
+    ]
 
 
 def test_demo_logins_are_refused_when_debug_is_off(settings):
