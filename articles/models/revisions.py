@@ -7,54 +7,29 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.snapshot import content_hash
+from reviews.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
 
-class RevisionImmutableError(Exception):
+class RevisionImmutableError(AppendOnlyError):
     """Raised on any attempt to change or delete a stored revision or its citation links."""
 
 
-class _AppendOnlyQuerySet(models.QuerySet):
-    """Bulk `update()`/`delete()` would bypass the model guard, so they are refused too."""
-
-    def update(self, **kwargs):
-        raise RevisionImmutableError(
-            f"{self.model._meta.verbose_name_plural} are immutable: they cannot be updated."
-        )
-
-    def delete(self):
-        raise RevisionImmutableError(
-            f"{self.model._meta.verbose_name_plural} are immutable: they cannot be deleted."
-        )
-
-    update.queryset_only = True
-    delete.queryset_only = True
-
-
-class _AppendOnlyModel(models.Model):
+class _ImmutableModel(AppendOnlyModel):
     """
     Rows that are written once and never changed: a revision is what a physician signs.
 
-    The guard lives in `save()`/`delete()` (and the queryset) because it is not a workflow but an
-    invariant of the record; every path that writes through the ORM meets it.
+    The guard (in `reviews.models.AppendOnlyModel`, shared with sign-offs) lives in
+    `save()`/`delete()` and the queryset because it is an invariant of the record, not a
+    workflow: every path that writes through the ORM meets it.
     """
+
+    append_only_error = RevisionImmutableError
 
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise RevisionImmutableError(
-                f"{self._meta.verbose_name} {self.pk} is immutable: create a new one instead."
-            )
-        # Never let a hand-set primary key turn this insert into an UPDATE of another row.
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise RevisionImmutableError(f"{self._meta.verbose_name} {self.pk} cannot be deleted.")
-
-
-class RevisionQuerySet(_AppendOnlyQuerySet):
+class RevisionQuerySet(AppendOnlyQuerySet):
     """Revisions; reads only."""
 
     def latest_for(self, article) -> "ArticleRevision | None":
@@ -62,7 +37,7 @@ class RevisionQuerySet(_AppendOnlyQuerySet):
         return self.filter(article=article).order_by("-number").first()
 
 
-class ArticleRevision(_AppendOnlyModel):
+class ArticleRevision(_ImmutableModel):
     """
     An immutable snapshot of everything a reader sees in one article's content.
 
@@ -117,7 +92,7 @@ class ArticleRevision(_AppendOnlyModel):
             raise ValidationError({"content_hash": "The hash does not match the snapshot."})
 
 
-class RevisionCitation(_AppendOnlyModel):
+class RevisionCitation(_ImmutableModel):
     """One citation of a revision, in reference-list order (1-based `position`)."""
 
     revision = models.ForeignKey(
@@ -134,7 +109,7 @@ class RevisionCitation(_AppendOnlyModel):
     )
     position = models.PositiveIntegerField(help_text="Its number in the reference list.")
 
-    objects = _AppendOnlyQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["revision", "position"]

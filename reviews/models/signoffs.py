@@ -18,15 +18,20 @@ class AppendOnlyError(Exception):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk `update()` and `delete()` would skip the model's guard, so they are refused too."""
+    """
+    Bulk `update()` and `delete()` would skip the model's guard, so they are refused too.
+
+    Shared with `articles` (revisions are append-only records too); the error raised is the
+    model's `append_only_error`.
+    """
 
     def update(self, **kwargs):
-        raise AppendOnlyError(
+        raise self.model.append_only_error(
             f"{self.model._meta.verbose_name_plural} are append-only: they cannot be updated."
         )
 
     def delete(self):
-        raise AppendOnlyError(
+        raise self.model.append_only_error(
             f"{self.model._meta.verbose_name_plural} are append-only: they cannot be deleted."
         )
 
@@ -42,12 +47,15 @@ class AppendOnlyModel(models.Model):
     and `delete()`. On PostgreSQL a trigger backs it up for sign-offs (migration 0002).
     """
 
+    # The exception raised on a change or delete; subclasses may name their own.
+    append_only_error: type[AppendOnlyError] = AppendOnlyError
+
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise AppendOnlyError(
+            raise self.append_only_error(
                 f"{self._meta.verbose_name} {self.pk} is append-only and cannot be changed; "
                 "record a new one instead."
             )
@@ -56,7 +64,7 @@ class AppendOnlyModel(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError(
+        raise self.append_only_error(
             f"{self._meta.verbose_name} {self.pk} is append-only and cannot be deleted."
         )
 

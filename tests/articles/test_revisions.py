@@ -58,7 +58,7 @@ def revision(db):
 
 def test_a_stored_revision_cannot_be_saved_again(revision):
     revision.snapshot = {**revision.snapshot, "title": "Tampered"}
-    with pytest.raises(RevisionImmutableError, match="immutable"):
+    with pytest.raises(RevisionImmutableError, match="append-only and cannot be changed"):
         revision.save()
     assert ArticleRevision.objects.get(pk=revision.pk).snapshot["title"] != "Tampered"
 
