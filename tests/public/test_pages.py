@@ -151,3 +151,38 @@ def test_review_dates_on_the_page_come_from_the_latest_approval(client):
     later = approve(article.live_revision, now=timezone.now() + timedelta(seconds=1))
     page = client.get(article.get_absolute_url()).content.decode()
     assert f'href="{later.reviewer.get_absolute_url()}">{later.printed_name}' in page
+
+
+def _history_of_an_article_with(updates: int):
+    """A live article published `updates` times, each new revision approved, with notes."""
+    editor = EditorFactory()
+    article = ArticleFactory(topics=[TopicFactory() for _ in range(updates)])
+    publish(article, editor=editor)
+    for number in range(1, updates):
+        article.refresh_from_db()
+        article_update(
+            article=article,
+            data={"body": f"<p>Update {number}.</p>"},
+            expected_version=article.version,
+            user=editor,
+        )
+        publish(article, editor=editor)
+        approve(article.live_revision)  # and a periodic re-review
+        CorrectionNote.objects.create(article=article, text=f"Correction {number}.")
+    return reverse("articles:history", args=[article.slug])
+
+
+def test_the_review_history_page_runs_a_constant_number_of_queries(client):
+    """Issue 5, acceptance 8: the history behind the stamp costs the same for 1 or 10 updates."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for updates in (1, 10):
+        url = _history_of_an_article_with(updates)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert response.content.decode().count("Correction ") == updates - 1
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
