@@ -121,6 +121,15 @@ def _back(article: Article) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
 
 
+def _posted_revision(article: Article, request) -> ArticleRevision | None:
+    """The revision of `article` named by the form's `revision` field, or None (also if garbled)."""
+    try:
+        pk = int(request.POST.get("revision", ""))
+    except ValueError:
+        return None
+    return ArticleRevision.objects.filter(article=article, pk=pk).first()
+
+
 def _refused(request, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
 
@@ -144,9 +153,7 @@ def submit_view(model_admin, request, object_id):
 def publish_view(model_admin, request, object_id):
     """Publish the approved revision named in the POST (`revision`)."""
     article = _article(model_admin, request, object_id)
-    revision = ArticleRevision.objects.filter(
-        article=article, pk=request.POST.get("revision") or 0
-    ).first()
+    revision = _posted_revision(article, request)
     if revision is None:
         messages.error(request, "Choose an approved revision of this article to publish.")
         return _back(article)
@@ -164,9 +171,7 @@ def schedule_view(model_admin, request, object_id):
     """Schedule the approved revision named in the POST for `publish_at`."""
     article = _article(model_admin, request, object_id)
     form = ScheduleForm(request.POST)
-    revision = ArticleRevision.objects.filter(
-        article=article, pk=request.POST.get("revision") or 0
-    ).first()
+    revision = _posted_revision(article, request)
     if revision is None or not form.is_valid():
         messages.error(request, "Choose an approved revision and a valid publication time.")
         return _back(article)

@@ -290,3 +290,14 @@ def test_the_admin_home_links_to_the_review_queue_and_due_reviews(admin_client):
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert reverse("admin:articles_article_review_queue") in page
     assert reverse("admin:articles_article_due_reviews") in page
+
+
+@pytest.mark.django_db
+def test_a_garbled_revision_id_is_a_clear_message_not_an_error(client, editor):
+    article = ArticleFactory()
+    client.force_login(editor)
+    url = reverse("admin:articles_article_publish", args=[article.pk])
+    response = client.post(url, {"revision": "not-a-number"}, follow=True)
+    assert response.status_code == 200
+    assert "Choose an approved revision" in response.content.decode()
+    assert Article.objects.get(pk=article.pk).live_revision is None
