@@ -12,6 +12,7 @@ venv:
 # Development site on http://127.0.0.1:8000/ with SQLite, demo content and demo logins.
 run:
 	@scripts/bootstrap.sh
+	@DJANGO_DEBUG=1 $(PY) manage.py signing_key_create var/keys/signing-dev.pem --if-missing
 	@DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	@DJANGO_DEBUG=1 $(PY) manage.py setup_site --demo
 	@DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000

@@ -9,6 +9,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Editorial content"
 
     def ready(self) -> None:
+        from articles import receivers
         from articles.cache import connect_signals
         from articles.selectors import citations_retracted_among
         from reviews.checks import set_retraction_source
@@ -18,3 +19,5 @@ class ArticlesConfig(AppConfig):
         set_retraction_source(citations_retracted_among)
         # Publishing, unpublishing and signing purge the cached article page.
         connect_signals()
+        # A later "changes requested" or a revocation takes a live page's stamp away.
+        receivers.connect()

@@ -35,12 +35,15 @@ def feed_signoffs(limit: int = FEED_SIZE):
     earlier = SignOff.objects.approvals().filter(
         revision_id=OuterRef("revision_id"), pk__lt=OuterRef("pk")
     )
+    # Only pages whose live revision still has an approval in force: a page whose approval
+    # was taken back is not announced as reviewed.
+    in_force = SignOff.objects.in_force().filter(revision_id=OuterRef("revision_id"))
     return (
-        SignOff.objects.approvals()
+        SignOff.objects.valid_approvals()
         .filter(
+            Exists(in_force),
             revision__article__in=Article.objects.live().values("pk"),
             revision__article__live_revision_id=F("revision_id"),
-            content_hash=F("revision__content_hash"),
         )
         .annotate(
             page_title=KeyTextTransform("title", "revision__snapshot"),

@@ -10,7 +10,6 @@ Short views over the public gate (`articles.selectors`) and the reviews app's se
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -60,12 +59,8 @@ def _content_updates(article: Article) -> list[dict]:
 def review_history(request, slug):
     """Every physician approval of the page, its content updates and public correction notes."""
     article = _live_article_or_404(slug)
-    approvals = (
-        signoffs_for_article(article.pk)
-        .approvals()
-        # Only approvals of the exact content signed count as approvals of that revision.
-        .filter(content_hash=F("revision__content_hash"))
-    )
+    # Only real approvals: of the exact content signed, by a physician not revoked.
+    approvals = signoffs_for_article(article.pk).valid_approvals()
     return render(
         request,
         "articles/review_history.html",

@@ -16,7 +16,7 @@ from datetime import datetime
 from articles.models import Article, ArticleRevision
 from reviews import policy
 from reviews.models import SignOff
-from reviews.selectors import approved_signoff_for
+from reviews.selectors import approval_in_force, newest_decision
 from reviews.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ class ReviewState:
 
     signoff: SignOff | None
     intact: bool
+    # The newest decision, when it took the approval back (changes requested, or an approval
+    # by a physician whose credentials were then revoked); None while an approval is in force.
+    taken_back_by: SignOff | None
     last_reviewed_at: datetime | None
     next_review_due: datetime | None
     status: policy.ReviewStatus | None
@@ -38,6 +41,19 @@ class ReviewState:
     def show_stamp(self) -> bool:
         """A stamp only for an intact revision that a physician approved."""
         return self.intact and self.signoff is not None
+
+    @property
+    def taken_back(self) -> bool:
+        """Whether the page was approved but the approval is no longer in force."""
+        return self.intact and self.signoff is None and self.taken_back_by is not None
+
+    @property
+    def changes_requested_at(self) -> datetime | None:
+        """When a physician asked for changes on this content, if that took the approval back."""
+        decision = self.taken_back_by
+        if decision is not None and not decision.is_approval:
+            return decision.signed_at
+        return None
 
     @property
     def status_value(self) -> str:
@@ -59,14 +75,17 @@ def review_state_for(
     """
     The review state of `revision` (the live one on public pages) at the instant `now`.
 
-    One query (the newest matching approval with its reviewer); the topics' intervals come from
-    the article's prefetched topics. When the revision's content no longer matches its stored
+    One query (the approval in force with its reviewer; a second only when there is none, to
+    say why); the topics' intervals come from the article's prefetched topics. When a later
+    decision took the approval back, `taken_back_by` holds it and the page shows a notice
+    instead of the stamp. When the revision's content no longer matches its stored
     hash, or no longer matches the hash the physician signed, the state is not intact: no stamp,
     and the incident is logged and written to the audit trail (once per call, so the public page
     cache keeps it from flooding the log).
     """
     intact = revision.compute_hash() == revision.content_hash
-    signoff = approved_signoff_for(revision) if intact else None
+    signoff = approval_in_force(revision) if intact else None
+    taken_back_by = newest_decision(revision) if intact and signoff is None else None
     if not intact and log_tampering:
         logger.error(
             "Revision %s of article %s does not match its signed hash; stamp withheld.",
@@ -93,9 +112,13 @@ def review_state_for(
         next_due = policy.next_review_due(last_reviewed_at=last_reviewed_at, interval_days=interval)
         status = policy.review_status(next_due=next_due, now=now)
         withdrawn = policy.is_withdrawn_for_overdue(next_due=next_due, now=now)
+    elif taken_back_by is not None:
+        # Approved once, taken back since: with the withdraw setting on, the page goes.
+        withdrawn = policy.withdraw_overdue_enabled()
     return ReviewState(
         signoff=signoff,
         intact=intact,
+        taken_back_by=taken_back_by,
         last_reviewed_at=last_reviewed_at,
         next_review_due=next_due,
         status=status,

@@ -21,7 +21,7 @@ from django.db.models.fields.json import KeyTextTransform
 from articles.models import Article, ArticleRevision, Contributor, SlugRedirect, Topic
 from reviews import policy
 from reviews.models import ReviewerProfile, SignOff
-from reviews.selectors import latest_approval_for_revisions
+from reviews.selectors import approvals_in_force_for_revisions
 
 # How far ahead the "Due reviews" page and the reminders look.
 DUE_HORIZON_DAYS = 90
@@ -99,10 +99,10 @@ def article_list_public(
             )
         )
     if reviewer is not None:
-        # Pages whose live revision this physician approved.
+        # Pages whose live revision this physician's approval in force covers.
         queryset = queryset.filter(
             Exists(
-                SignOff.objects.approvals().filter(
+                SignOff.objects.in_force().filter(
                     revision_id=OuterRef("live_revision_id"), reviewer_id=reviewer.pk
                 )
             )
@@ -207,7 +207,7 @@ def reviews_due(*, now, horizon_days: int = DUE_HORIZON_DAYS) -> list[dict]:
         .only("id", "title", "slug", "live_revision__id", "live_revision__number")
         .order_by("next_review_due", "pk")
     )
-    approvals = latest_approval_for_revisions(a.live_revision_id for a in articles)
+    approvals = approvals_in_force_for_revisions(a.live_revision_id for a in articles)
     rows = []
     for article in articles:
         next_due = policy.next_review_due(

@@ -27,11 +27,14 @@ from articles.models import (
     RevisionCitation,
     SlugRedirect,
     Takeaway,
+    Topic,
 )
 from articles.sanitize import sanitize_answer, sanitize_html
 from articles.snapshot import build_snapshot, content_hash
 from references.markers import InvalidMarkerError, find_pmids, normalise_markers
 from references.services import CitationsUnavailable, citations_ensure, pubmed_client_from_settings
+from reviews.models import AuditEvent, SignOff
+from reviews.services import audit_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -180,6 +183,9 @@ def article_create(*, data: Mapping[str, Any], user: AbstractBaseUser) -> Articl
     article = Article(**{name: data[name] for name in ARTICLE_FIELDS if name in data})
     article.body = clean_body(article.body)
     article.version = 1
+    article.draft_editor_ids = [user.pk]
+    if article.needs_review is False:
+        article.needs_review_reason = ""
     article.full_clean()
     article_slug_validate(slug=article.slug)
     article.save(force_insert=True)
@@ -211,21 +217,39 @@ def article_update(
     )
     if not claimed:
         raise StaleArticleError(article.pk, expected_version)
-    old_slug = Article.objects.filter(pk=article.pk).values_list("slug", flat=True).get()
-
+    stored = (
+        Article.objects.filter(pk=article.pk)
+        .values("slug", "needs_review", "needs_review_reason", "draft_editor_ids")
+        .get()
+    )
+    old_slug = stored["slug"]
+    if stored["needs_review"] and "needs_review" in data and not data["needs_review"]:
+        # The flag (set by an editor or by a retraction) is cleared only by a physician's new
+        # approval being published (`articles.workflow`), never by unticking it.
+        raise ValidationError(
+            {
+                "needs_review": "Only a physician's new approval clears the \"needs review\" "
+                "flag. Send the article for review; publishing the approved revision clears it."
+            },
+            code="needs_review_locked",
+        )
+    if stored["needs_review"]:
+        # Nor may its reason be rewritten to hide why it was set.
+        data = {**data, "needs_review": True, "needs_review_reason": stored["needs_review_reason"]}
     for name in ARTICLE_FIELDS:
         if name in data:
             setattr(article, name, data[name])
     article.body = clean_body(article.body)
     article.version = expected_version + 1
     article.updated_at = timezone.now()
+    article.draft_editor_ids = sorted({*stored["draft_editor_ids"], user.pk})
     article.full_clean()
     if article.slug != old_slug:
         article_slug_validate(slug=article.slug, article=article)
         # The article takes back a former slug: that redirect would now point at itself.
         SlugRedirect.objects.filter(old_slug=article.slug, article=article).delete()
         SlugRedirect.objects.create(old_slug=old_slug, article=article)
-    article.save(update_fields=[*ARTICLE_FIELDS, "version", "updated_at"])
+    article.save(update_fields=[*ARTICLE_FIELDS, "version", "updated_at", "draft_editor_ids"])
     _set_relations(article, data)
     _set_parts(article, data)
     logger.info("Article %s saved by %s (version %s)", article.pk, user, article.version)
@@ -263,9 +287,14 @@ def revision_create(
         snapshot=snapshot,
         content_hash=digest,
         created_by=user,
+        editor_ids=_editors_since_last_approval(draft, user),
+        byline_user_ids=sorted(
+            uid for uid in draft.authors.values_list("user_id", flat=True) if uid is not None
+        ),
     )
     revision.full_clean()
     revision.save()
+    Article.objects.filter(pk=draft.pk).update(draft_editor_ids=[])
     RevisionCitation.objects.bulk_create(
         RevisionCitation(revision=revision, citation=citation, position=position)
         for position, citation in enumerate(_unique(citations), start=1)
@@ -274,8 +303,74 @@ def revision_create(
     return revision
 
 
+def _editors_since_last_approval(draft: Article, user: AbstractBaseUser) -> list[int]:
+    """
+    Every login that wrote or edited the content since the article's last valid approval.
+
+    The draft's own editors, this revision's maker, and the editors recorded on the revisions
+    made since the last approved one: their changes are all in the content under review.
+    """
+    approved = (
+        SignOff.objects.valid_approvals()
+        .filter(revision__article_id=draft.pk)
+        .order_by("-revision__number")
+        .values_list("revision__number", flat=True)
+        .first()
+    ) or 0
+    editors = {user.pk, *draft.draft_editor_ids}
+    for ids in ArticleRevision.objects.filter(article=draft, number__gt=approved).values_list(
+        "editor_ids", flat=True
+    ):
+        editors.update(ids or ())
+    return sorted(editors)
+
+
 def _unique(citations: Sequence[Citation]) -> list[Citation]:
     seen: dict[Any, Citation] = {}
     for citation in citations:
         seen.setdefault(citation.pk, citation)
     return list(seen.values())
+
+
+@transaction.atomic
+def topic_save(*, topic: Topic, user: AbstractBaseUser) -> Topic:
+    """
+    Create or save a topic. Its review interval is review policy, not editing.
+
+    Only site administrators (`articles.change_review_interval`) may set or change a topic's
+    review interval: lengthening it would turn overdue pages "current". The database holds it
+    to 30–1,095 days; every change is audited with before and after.
+    """
+    before = None
+    if topic.pk is not None:
+        before = (
+            Topic.objects.select_for_update()
+            .filter(pk=topic.pk)
+            .values_list("review_interval_days", flat=True)
+            .first()
+        )
+    changed = topic.review_interval_days != before
+    if changed and not user.has_perm("articles.change_review_interval"):
+        raise ValidationError(
+            {
+                "review_interval_days": "Only site administrators can change a topic's review "
+                "interval; ask one if this topic needs reviewing more or less often."
+            },
+            code="permission",
+        )
+    topic.full_clean()
+    topic.save()
+    if changed:
+        audit_record(
+            action=AuditEvent.Action.POLICY_CHANGED,
+            actor=user,
+            message=f"Review interval of topic '{topic.name}' changed from "
+            f"{before or 'the site default'} to {topic.review_interval_days or 'the site default'}"
+            " days.",
+            data={
+                "topic_id": topic.pk,
+                "before": before,
+                "after": topic.review_interval_days,
+            },
+        )
+    return topic

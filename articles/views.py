@@ -1,6 +1,7 @@
 """Public pages and the staff preview: short views over the selectors."""
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_safe
 
 from articles import selectors
 from articles.models import Article, ArticleRevision, Contributor, Topic
+from articles.permissions import can_preview
 from articles.presentation import article_page_context
 from articles.review_state import review_state_for
 from reviews.models import ReviewerProfile
@@ -90,7 +92,7 @@ def article_detail(request, slug):
     review = review_state_for(article=article, revision=article.live_revision, now=timezone.now())
     if review.withdrawn:
         raise Http404("This page is withdrawn until its medical review is renewed")
-    if not review.show_stamp:
+    if not (review.show_stamp or review.taken_back):
         response = render(request, "articles/under_review.html", status=503)
         response["Retry-After"] = "3600"
         return response
@@ -103,11 +105,18 @@ def article_detail(request, slug):
 @staff_member_required
 @require_safe
 def revision_preview(request, pk):
-    """Any revision exactly as its public page would look, for staff, never indexed."""
+    """
+    Any revision exactly as its public page would look, never indexed.
+
+    Only for staff who may view that article in the admin (editors) or review it (reviewing
+    physicians): a preview shows unreviewed text.
+    """
     try:
         revision = selectors.revision_get_for_preview(revision_id=pk)
     except ArticleRevision.DoesNotExist:
         raise Http404("No such revision") from None
+    if not can_preview(request.user, revision.article):
+        raise PermissionDenied
     context = article_page_context(article=revision.article, revision=revision)
     context["related"] = _related(revision.article, context["topics"])
     context["preview"] = True

@@ -28,9 +28,9 @@ from django.db.models import F
 
 from articles.models import Article, ArticleRevision, ScheduledPublication
 from articles.services import revision_create
-from reviews.models import AuditEvent, ReviewRequest, SignOff
-from reviews.selectors import approved_signoff_for
-from reviews.services import audit_record, review_request_create
+from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
+from reviews.selectors import approval_in_force, newest_decision
+from reviews.services import audit_record, review_request_create, separation_of_duties_refusal
 from reviews.services.audit import resolve_now
 
 if TYPE_CHECKING:
@@ -74,9 +74,11 @@ def publish_refusal(*, article: Article, revision: ArticleRevision) -> PublishRe
     Why `revision` may not be published as `article`'s live content, or None if it may.
 
     `revision` must be freshly read from the database: the hash check is only worth anything
-    against the stored snapshot. The rules, in order: the revision belongs to the article; a
-    physician approved it with a sign-off of its stored hash; the stored content still hashes
-    to that hash. Three queries at most.
+    against the stored snapshot. The rules, in order: the revision belongs to the article; it
+    has an approval in force (`SignOff.objects.in_force`: the newest decision on it, of its
+    stored hash, by a signer not revoked); the signer is verified and active now; the signer
+    did not write, edit or author it (as the revision recorded it); the stored content still
+    hashes to the signed hash.
     """
     label = f"Revision {revision.number} of '{article.title}'"
     if revision.article_id != article.pk:
@@ -84,27 +86,46 @@ def publish_refusal(*, article: Article, revision: ArticleRevision) -> PublishRe
             f"Revision {revision.number} belongs to another article, not '{article.title}'.",
             code="wrong_article",
         )
-    signoff = approved_signoff_for(revision)
+    signoff = approval_in_force(revision)
     if signoff is None:
-        latest = SignOff.objects.filter(revision_id=revision.pk).order_by("-pk").first()
+        latest = newest_decision(revision)
         if latest is None:
             return PublishRefused(
                 f"{label} has not been approved by a medical reviewer, so it cannot be "
                 "published. Send it for review first.",
                 code="not_approved",
             )
-        if latest.is_approval:
-            # An approval on record, but of other content than the revision now claims.
+        if not latest.is_approval:
             return PublishRefused(
-                f"{label} has no approval of its content: the approval on record signed hash "
-                f"{_short(latest.content_hash)}, but the revision's hash is "
-                f"{_short(revision.content_hash)}.",
-                code="hash_mismatch",
+                f"{label} cannot be published: {latest.display_name} requested changes on "
+                f"{latest.signed_at:%d %B %Y}. Make the changes and send it for review again.",
+                code="changes_requested",
             )
+        if latest.reviewer.is_revoked:
+            return PublishRefused(
+                f"{label} cannot be published: the credentials of {latest.display_name}, who "
+                "approved it, were revoked. Send it for review by another physician.",
+                code="signer_revoked",
+            )
+        # An approval on record, but of other content than the revision now claims.
         return PublishRefused(
-            f"{label} cannot be published: {latest.display_name} requested changes on "
-            f"{latest.signed_at:%d %B %Y}. Make the changes and send it for review again.",
-            code="changes_requested",
+            f"{label} has no approval of its content: the approval on record signed hash "
+            f"{_short(latest.content_hash)}, but the revision's hash is "
+            f"{_short(revision.content_hash)}.",
+            code="hash_mismatch",
+        )
+    signer = ReviewerProfile.objects.select_related("user").get(pk=signoff.reviewer_id)
+    if not signer.is_verified or not signer.user.is_active:
+        return PublishRefused(
+            f"{label} cannot be published: {signoff.display_name}, who approved it, is no "
+            "longer a verified, active reviewer. Send it for review again.",
+            code="signer_not_in_good_standing",
+        )
+    if (reason := separation_of_duties_refusal(revision=revision, user=signer.user)) is not None:
+        return PublishRefused(
+            f"{label} cannot be published: its approval by {signoff.display_name} breaks "
+            f"separation of duties ({reason}) Send it for review by another physician.",
+            code="separation_of_duties",
         )
     actual = revision.compute_hash()
     if actual != signoff.content_hash:
@@ -228,7 +249,7 @@ def article_publish(
             locked, stored = _locked(article, revision)
             if (refusal := publish_refusal(article=locked, revision=stored)) is not None:
                 raise refusal
-            signoff = approved_signoff_for(stored)
+            signoff = approval_in_force(stored)
             published = _set_live(
                 article=locked, revision=stored, signoff=signoff, user=user, now=now
             )

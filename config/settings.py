@@ -8,6 +8,7 @@ file beside `manage.py` is read when present; real environment variables win.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -77,7 +78,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.postgres",
+    "axes",
     "ckeditor",
+    "pgtrigger",
     "references",
     "reviews",
     "articles",
@@ -96,6 +99,9 @@ MIDDLEWARE = [
     # Listed after the CSP middleware so that its response hook runs first and can
     # hand the admin's relaxed policy to it.
     "config.middleware.AdminContentSecurityPolicyMiddleware",
+    # Last, as django-axes documents: it turns a lockout flagged during the login view into the
+    # lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -174,6 +180,36 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
+# Sign-in lockout (django-axes). The axes backend comes first: it refuses a locked-out
+# user+address before ModelBackend ever checks the password. It needs the request, which
+# Django's login views pass; code that calls authenticate() must pass it too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Locked per username *and* address together: a password guesser is stopped without letting
+# anyone lock a colleague out from every address just by typing their username.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# Every attempt made while locked restarts the cool-off, so a script that keeps guessing
+# stays locked out; a person who waits the full time gets in.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_RESET_ON_SUCCESS = True
+# One row per failed attempt (besides the per-client counter), so site admins can see in the
+# admin what was tried, when and from where. Passwords are never stored.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Answer 429 with a page in the admin's look instead of axes' bare text.
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# The client address is REMOTE_ADDR unless DJANGO_BEHIND_PROXY (below) says a trusted proxy
+# stands in front; X-Forwarded-For is typed by the client and must not be believed otherwise,
+# or a guesser would get a fresh "address" on every attempt.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
 # --- Internationalisation -----------------------------------------------------------------
 
 LANGUAGE_CODE = "en-gb"
@@ -229,6 +265,14 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 if env_bool("DJANGO_BEHIND_PROXY", False):
     # Only when a trusted proxy (load balancer) terminates TLS and sets this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The one trusted proxy appends the address it saw to X-Forwarded-For: the right-most
+    # entry is the client. Anything left of it was typed by the client, so it is ignored
+    # (proxy count 0 picks the last entry; non-strict so a forged prefix does not make the
+    # whole header, and with it the real address, be thrown away).
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_ORDER = "left-most"
+    AXES_IPWARE_PROXY_COUNT = 0
+    IPWARE_STRICT = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -317,3 +361,28 @@ REVIEW_DUE_SOON_DAYS = env_int("REVIEW_DUE_SOON_DAYS", 30)
 # of staying live with a "Review overdue" notice.
 REVIEW_WITHDRAW_OVERDUE = env_bool("REVIEW_WITHDRAW_OVERDUE", False)
 REVIEW_OVERDUE_GRACE_DAYS = env_int("REVIEW_OVERDUE_GRACE_DAYS", 30)
+# Wrong passwords when signing lock the physician's signing for a while (reviews.services.lockout,
+# the only reader; validated by a system check).
+SIGNING_FAILURE_LIMIT = env_int("SIGNING_FAILURE_LIMIT", 5)
+SIGNING_LOCKOUT_MINUTES = env_int("SIGNING_LOCKOUT_MINUTES", 15)
+
+# --- Signing keys (reviews.keys) ----------------------------------------------------------
+# Sign-off records and public attestations are signed with the site's Ed25519 key, held
+# outside the database: SIGNING_KEY_FILE (a PEM file, readable by the app only) or SIGNING_KEY
+# (the PEM text itself). Rotation: list old public keys in SIGNING_RETIRED_PUBLIC_KEYS_FILE.
+# Development (`make run`) creates var/keys/signing-dev.pem, which git ignores.
+
+SIGNING_KEY = os.environ.get("SIGNING_KEY", "")
+SIGNING_KEY_FILE = os.environ.get("SIGNING_KEY_FILE", "")
+SIGNING_RETIRED_PUBLIC_KEYS_FILE = os.environ.get("SIGNING_RETIRED_PUBLIC_KEYS_FILE", "")
+DEV_SIGNING_KEY_FILE = BASE_DIR / "var" / "keys" / "signing-dev.pem"
+if not SIGNING_KEY.strip() and not SIGNING_KEY_FILE:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "No signing key: SIGNING_KEY_FILE (or SIGNING_KEY) is required when DJANGO_DEBUG "
+            "is off. Create a key with `python manage.py signing_key_create PATH`, keep it "
+            "outside the database and the repository, and set SIGNING_KEY_FILE=PATH."
+        )
+    SIGNING_KEY_FILE = str(DEV_SIGNING_KEY_FILE)
+elif SIGNING_KEY_FILE and not DEBUG and not Path(SIGNING_KEY_FILE).is_file():
+    raise ImproperlyConfigured(f"SIGNING_KEY_FILE names no readable file: {SIGNING_KEY_FILE}")

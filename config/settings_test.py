@@ -8,6 +8,21 @@ runs on SQLite and on PostgreSQL.
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+if not os.environ.get("SIGNING_KEY") and not os.environ.get("SIGNING_KEY_FILE"):
+    # A fresh Ed25519 key for each test run, held in memory only (as production holds its key
+    # outside the database).
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    os.environ["SIGNING_KEY"] = (
+        Ed25519PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode("ascii")
+    )
 
 from config.settings import *  # noqa: E402,F403
 from config.settings import STORAGES  # noqa: E402
@@ -20,6 +35,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# django-axes stays on, configured as in production, so the lockout is tested for real. Its
+# backend needs the request, which `Client.login()` does not pass (axes then raises
+# "requires a request"): tests sign in with `client.force_login(user)`, or with
+# `client.login(request=HttpRequest(), ...)`, or by posting the login form.
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PUBMED_EMAIL = "tests@example.invalid"

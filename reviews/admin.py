@@ -7,12 +7,18 @@ deleted here: they are evidence. Writes go through `reviews.services`.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from reviews.models import AuditEvent, ReminderLog, ReviewerProfile, SignOff
-from reviews.services import reviewer_profile_save, reviewer_verify
+from reviews.services import can_verify, reviewer_profile_save, reviewer_revoke, reviewer_verify
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -46,6 +52,32 @@ class LicenceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class VerifyForm(forms.Form):
+    """What a site admin records when verifying a physician's licence."""
+
+    evidence = forms.CharField(
+        label="How you checked",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The register you consulted and what it showed, e.g. \"Texas Medical Board "
+        'public lookup: licence DO-1234 active, no board actions".',
+    )
+    checked_on = forms.DateField(
+        label="Checked on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The day you checked the licence with the issuing body.",
+    )
+
+
+class RevokeForm(forms.Form):
+    """Revocation for cause: the reason is recorded and shown in the audit trail."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the credentials are revoked (e.g. licence suspended by the board). Every "
+        "page this physician approved loses its review stamp and is sent for a new review.",
+    )
+
+
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(admin.ModelAdmin):
     list_display = [
@@ -69,21 +101,41 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
     ]
     prepopulated_fields = {"slug": ["printed_name"]}
     autocomplete_fields = ["user"]
-    readonly_fields = ["verified_by", "verified_at"]
-    actions = ["verify_credentials"]
+    _verification_fields = [
+        "verification_status",
+        "verified_by",
+        "verified_at",
+        "verification_evidence",
+        "verification_checked_on",
+        "revoked_at",
+        "revoked_by",
+        "revocation_reason",
+    ]
     fieldsets = [
-        (None, {"fields": ["user", "printed_name", "credentials", "specialty"]}),
+        (
+            None,
+            {
+                "fields": ["user", "printed_name", "credentials", "specialty"],
+                "description": "The login is fixed once the profile is saved: signatures made "
+                "with it are attributed to this physician. Superusers and site administrators "
+                "cannot hold a signing profile.",
+            },
+        ),
         (
             "Licence",
             {
                 "fields": ["licence_number", "licensing_body", "licence_expires_on", "npi"],
-                "description": "Changing any of these withdraws the verification until an "
-                "administrator verifies the new values.",
+                "description": "Changing any of these withdraws the verification until another "
+                "administrator verifies the new values. Every change is in the audit trail.",
             },
         ),
         ("Public profile", {"fields": ["slug", "bio", "photo"]}),
-        ("Verification", {"fields": ["verified_by", "verified_at"]}),
+        ("Verification", {"fields": _verification_fields}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["user"] if obj is not None else []
+        return [*fixed, *self._verification_fields]
 
     @admin.display(boolean=True, description="verified")
     def is_verified(self, obj: ReviewerProfile) -> bool:
@@ -93,26 +145,111 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
     def can_sign_now(self, obj: ReviewerProfile) -> bool:
         return obj.can_sign(timezone.now())
 
-    def has_verify_permission(self, request) -> bool:
-        return request.user.is_superuser or request.user.has_perm("reviews.verify_reviewerprofile")
+    @admin.display(description="status")
+    def verification_status(self, obj: ReviewerProfile):
+        if obj.pk is None:
+            return "Save the profile, then another administrator verifies it."
+        links = []
+        if not obj.is_revoked:
+            links.append(
+                format_html(
+                    '<a class="button" href="{}">Verify credentials</a>',
+                    reverse("admin:reviews_reviewerprofile_verify", args=[obj.pk]),
+                )
+            )
+            links.append(
+                format_html(
+                    '<a class="button" href="{}">Revoke for cause</a>',
+                    reverse("admin:reviews_reviewerprofile_revoke", args=[obj.pk]),
+                )
+            )
+        state = (
+            "Revoked for cause"
+            if obj.is_revoked
+            else "Verified"
+            if obj.is_verified
+            else "Not verified: this physician cannot sign"
+        )
+        return format_html("{} {}", state, format_html_join(" ", "{}", ((link,) for link in links)))
 
-    @admin.action(description="Verify credentials of selected reviewers", permissions=["verify"])
-    def verify_credentials(self, request, queryset):
-        now = timezone.now()
-        verified = 0
-        for profile in queryset.select_related("user"):
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="reviews_reviewerprofile_verify",
+            ),
+            path(
+                "<int:pk>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="reviews_reviewerprofile_revoke",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _credential_action(self, request, pk, *, form_class, title, intro, act):
+        if not can_verify(request.user):
+            raise PermissionDenied
+        profile = get_object_or_404(ReviewerProfile.objects.select_related("user"), pk=pk)
+        form = form_class(request.POST or None)
+        error = None
+        if request.method == "POST" and form.is_valid():
             try:
-                reviewer_verify(profile=profile, admin_user=request.user, now=now)
+                act(profile, form.cleaned_data)
             except (ValidationError, PermissionDenied) as exc:
-                reason = " ".join(getattr(exc, "messages", [str(exc)]))
-                self.message_user(request, f"{profile}: {reason}", messages.ERROR)
+                error = " ".join(getattr(exc, "messages", [str(exc)]))
             else:
-                verified += 1
-        if verified:
-            self.message_user(request, f"Verified {verified} reviewer(s).", messages.SUCCESS)
+                self.message_user(request, f"{title}: {profile}.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:reviews_reviewerprofile_change", args=[profile.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{title}: {profile}",
+            "profile": profile,
+            "intro": intro,
+            "form": form,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/reviews/credential_action.html", context)
+
+    def verify_view(self, request, pk):
+        return self._credential_action(
+            request,
+            pk,
+            form_class=VerifyForm,
+            title="Verify credentials",
+            intro="Check the licence with the issuing body before you verify. You cannot verify "
+            "your own profile.",
+            act=lambda profile, data: reviewer_verify(
+                profile=profile,
+                admin_user=request.user,
+                evidence=data["evidence"],
+                checked_on=data["checked_on"],
+            ),
+        )
+
+    def revoke_view(self, request, pk):
+        return self._credential_action(
+            request,
+            pk,
+            form_class=RevokeForm,
+            title="Revoke credentials",
+            intro="Revocation is for cause (a suspended licence, misconduct), not ordinary "
+            "expiry. It cannot be undone.",
+            act=lambda profile, data: reviewer_revoke(
+                profile=profile, admin_user=request.user, reason=data["reason"]
+            ),
+        )
 
     def save_model(self, request, obj, form, change):
-        reviewer_profile_save(profile=obj, changed_fields=form.changed_data if change else ())
+        try:
+            reviewer_profile_save(profile=obj, actor=request.user)
+        except ValidationError as error:
+            # The login field is read-only on an existing profile, so only a forged POST
+            # reaches this refusal.
+            raise PermissionDenied(" ".join(error.messages)) from error
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

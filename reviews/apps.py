@@ -11,7 +11,10 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from reviews.policy import check_review_settings
+        from reviews.services.lockout import check_signing_lockout_settings
 
         # A misconfigured review interval would silently mislabel every public stamp, so it
         # fails `manage.py check` (and start-up commands) instead.
         checks.register(check_review_settings)
+        # Likewise a signing lockout of 0 would lock every physician out, or never lock.
+        checks.register(check_signing_lockout_settings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 
 from reviews.models import ReviewRequest, SignOff
 
@@ -18,45 +18,40 @@ if TYPE_CHECKING:
     from articles.models import ArticleRevision
 
 
-def approved_signoff_for(revision: ArticleRevision) -> SignOff | None:
+def approval_in_force(revision: ArticleRevision) -> SignOff | None:
     """
-    The latest approval of ``revision`` whose signed hash matches the revision's hash.
+    The approval in force of ``revision`` (`SignOffQuerySet.in_force`), or None.
 
-    A sign-off whose `content_hash` differs from the revision's signed different content and
-    never counts as an approval of this one. The latest approval is the one the public stamp
-    shows ("last reviewed"): a periodic re-review adds a newer one on the same revision.
-    One query.
+    It is the newest decision on the revision, signed the revision's stored hash, and its
+    signer was not revoked. What the public stamp shows ("last reviewed") and what publishing
+    demands. One query.
     """
+    return SignOff.objects.in_force().filter(revision_id=revision.pk).select_related(
+        "reviewer"
+    ).first()
+
+
+def newest_decision(revision: ArticleRevision) -> SignOff | None:
+    """The newest sign-off of either kind on ``revision`` (it decides what is in force)."""
     return (
-        SignOff.objects.approvals()
-        .filter(revision_id=revision.pk, content_hash=revision.content_hash)
+        SignOff.objects.filter(revision_id=revision.pk)
         .select_related("reviewer")
         .order_by("-pk")
         .first()
     )
 
 
-def latest_approval_for_revisions(revision_ids: Iterable[int]) -> dict[int, SignOff]:
+def approvals_in_force_for_revisions(revision_ids: Iterable[int]) -> dict[int, SignOff]:
     """
-    ``{revision_id: latest approving SignOff}`` for many revisions, in one query.
+    ``{revision_id: approval in force}`` for many revisions, in one query.
 
-    Revisions never approved are absent from the dict. The reviewer profile is loaded with it,
-    for the stamp's profile link. Callers that must also check the revision's current hash
-    compare ``signoff.content_hash`` with it (this query does not load revisions).
+    Revisions with no approval in force (never approved, or taken back by a later decision)
+    are absent. The reviewer profile is loaded with it, for the stamp's profile link.
     """
     ids = list({int(pk) for pk in revision_ids})
     if not ids:
         return {}
-    latest_ids = (
-        SignOff.objects.approvals()
-        .filter(revision_id__in=ids)
-        .values("revision_id")
-        .annotate(latest=Max("pk"))
-        .values("latest")
-    )
-    # Sign-off ids grow with signing order (the chain is written under a lock), so the
-    # highest id per revision is its latest approval. A subquery keeps this one round trip.
-    signoffs = SignOff.objects.filter(pk__in=latest_ids).select_related("reviewer")
+    signoffs = SignOff.objects.in_force().filter(revision_id__in=ids).select_related("reviewer")
     return {signoff.revision_id: signoff for signoff in signoffs}
 
 
@@ -73,8 +68,8 @@ def signoffs_for_article(article_id: int) -> QuerySet[SignOff]:
     """
     Every sign-off on any revision of an article, newest first: its review history.
 
-    Includes requests for changes; filter with `.approvals()` for the public history, which
-    lists approvals only.
+    Includes requests for changes; filter with `.valid_approvals()` for the public history,
+    which lists the real approvals only.
     """
     return (
         SignOff.objects.filter(revision__article_id=article_id)
@@ -84,5 +79,5 @@ def signoffs_for_article(article_id: int) -> QuerySet[SignOff]:
 
 
 def last_approval_for_article(article_id: int) -> SignOff | None:
-    """The most recent approval of any revision of the article, or None."""
-    return signoffs_for_article(article_id).approvals().first()
+    """The most recent valid approval of any revision of the article, or None."""
+    return signoffs_for_article(article_id).valid_approvals().first()

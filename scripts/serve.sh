@@ -15,6 +15,13 @@ if [[ -z "${DJANGO_SECRET_KEY:-}" ]] && ! grep -qs '^DJANGO_SECRET_KEY=.' .env; 
   export DJANGO_SECRET_KEY
 fi
 
+if [[ -z "${SIGNING_KEY_FILE:-}" && -z "${SIGNING_KEY:-}" ]] && ! grep -qs '^SIGNING_KEY' .env; then
+  # A local trial only: a real deployment keeps its key outside the repository (see README).
+  echo "SIGNING_KEY_FILE is not set: using the development key in var/keys/ for this run."
+  DJANGO_DEBUG=1 .venv/bin/python manage.py signing_key_create var/keys/signing-dev.pem --if-missing
+  export SIGNING_KEY_FILE="$PWD/var/keys/signing-dev.pem"
+fi
+
 .venv/bin/python manage.py migrate --no-input
 .venv/bin/python manage.py collectstatic --no-input --verbosity 0
 exec .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:${PORT:-8000}" \

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import path, reverse
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from articles.services import (
     article_create,
     article_update,
     revision_create,
+    topic_save,
 )
 from reviews import policy
 
@@ -321,6 +323,19 @@ class TopicAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "description"]}),
         ("Medical review", {"fields": ["is_condition", "review_interval_days"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The review interval is review policy: site administrators set it (audited).
+        if request.user.has_perm("articles.change_review_interval"):
+            return ()
+        return ("review_interval_days",)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            topic_save(topic=obj, user=request.user)
+        except ValidationError as error:
+            # The field is read-only for everyone else, so only a forged POST gets here.
+            raise PermissionDenied(" ".join(error.messages)) from error
 
 
 @admin.register(Contributor)

@@ -45,13 +45,11 @@ class UnpublishForm(forms.Form):
 
 def approved_unpublished_revision(article: Article) -> ArticleRevision | None:
     """
-    The newest revision a physician approved (hash matching), unless it is already live.
+    The newest revision with a publishable approval in force, unless it is already live.
 
     This is what "Publish approved revision" publishes; the service checks it again.
     """
-    approved = SignOff.objects.approvals().filter(
-        revision_id=OuterRef("pk"), content_hash=OuterRef("content_hash")
-    )
+    approved = SignOff.objects.publishable().filter(revision_id=OuterRef("pk"))
     newest = (
         ArticleRevision.objects.filter(article=article)
         .filter(Exists(approved))

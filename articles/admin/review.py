@@ -26,10 +26,11 @@ from django.utils.safestring import SafeString, mark_safe
 from articles import selectors
 from articles.admin.diff import diff_snapshots
 from articles.models import ArticleRevision, RevisionCitation
+from articles.permissions import can_sign_here, can_view_reviews
 from articles.presentation import article_page_context
 from articles.review_state import review_state_for
 from reviews import checks, policy
-from reviews.models import ReviewerProfile, SignOff
+from reviews.models import SignOff
 from reviews.selectors import review_queue
 from reviews.services import SignOffRefused, signoff_create
 
@@ -38,21 +39,6 @@ ATTESTATION = (
     "medical reviewer. If I approve it, it is medically accurate and appropriate for "
     "publication."
 )
-
-
-def can_sign_here(user) -> bool:
-    """Whether the review screen offers `user` the signing form (the service still decides)."""
-    if not (user.is_active and user.is_staff):
-        return False
-    return (
-        user.has_perm("reviews.sign_revision")
-        or ReviewerProfile.objects.filter(user_id=user.pk).exists()
-    )
-
-
-def can_view_reviews(user) -> bool:
-    """Reviewers, and editors (read-only), may see the queue and the review screen."""
-    return can_sign_here(user) or (user.is_staff and user.has_perm("articles.view_article"))
 
 
 class SignOffForm(forms.Form):
@@ -81,6 +67,13 @@ class SignOffForm(forms.Form):
         help_text="Any financial or personal interest relevant to this page.",
     )
     attested = forms.BooleanField(label=ATTESTATION)
+    # The hash of the content this screen displayed (the template writes the hash of what it
+    # rendered): the signature is refused if the revision holds anything else when posted.
+    content_hash = forms.RegexField(
+        regex=r"^[0-9a-f]{64}$",
+        widget=forms.HiddenInput,
+        error_messages={"required": "The page you signed from was incomplete; reload it."},
+    )
     password = forms.CharField(
         label="Your password",
         strip=False,
@@ -168,9 +161,7 @@ def _references(snapshot, retracted: set[str]) -> list[dict]:
 
 
 def _last_approved_before(revision: ArticleRevision) -> ArticleRevision | None:
-    approved = SignOff.objects.approvals().filter(
-        revision_id=OuterRef("pk"), content_hash=OuterRef("content_hash")
-    )
+    approved = SignOff.objects.valid_approvals().filter(revision_id=OuterRef("pk"))
     return (
         ArticleRevision.objects.filter(article_id=revision.article_id, number__lt=revision.number)
         .filter(Exists(approved))
@@ -209,6 +200,7 @@ def review_view(model_admin, request, revision_id):
                     comment=data["comment"],
                     conflict_of_interest=data["conflict_of_interest"],
                     attested=data["attested"],
+                    expected_hash=data["content_hash"],
                 )
             except SignOffRefused as error:
                 refusal = error.message

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import (
     Case,
@@ -19,6 +20,11 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from articles.sanitize import validate_images_have_alt
+
+# The range a topic's review interval may take (a database constraint holds it): long enough
+# to be workable, never so long that a page would go years without a physician's look.
+REVIEW_INTERVAL_MIN_DAYS = 30
+REVIEW_INTERVAL_MAX_DAYS = 1095
 
 
 class Topic(models.Model):
@@ -38,15 +44,30 @@ class Topic(models.Model):
     review_interval_days = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Overrides the site's review interval for articles in this topic",
+        validators=[
+            MinValueValidator(REVIEW_INTERVAL_MIN_DAYS),
+            MaxValueValidator(REVIEW_INTERVAL_MAX_DAYS),
+        ],
+        help_text=f"Overrides the site's review interval for articles in this topic: "
+        f"{REVIEW_INTERVAL_MIN_DAYS} to {REVIEW_INTERVAL_MAX_DAYS} days. Only site "
+        "administrators can change it.",
     )
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("change_review_interval", "Can change a topic's review interval"),
+        ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(review_interval_days__isnull=True) | Q(review_interval_days__gte=1),
-                name="topic_review_interval_positive",
+                condition=Q(review_interval_days__isnull=True)
+                | Q(
+                    review_interval_days__gte=REVIEW_INTERVAL_MIN_DAYS,
+                    review_interval_days__lte=REVIEW_INTERVAL_MAX_DAYS,
+                ),
+                name="topic_review_interval_in_range",
+                violation_error_message=f"A review interval is {REVIEW_INTERVAL_MIN_DAYS} to "
+                f"{REVIEW_INTERVAL_MAX_DAYS} days.",
             ),
         ]
 
@@ -103,20 +124,26 @@ class ArticleQuerySet(models.QuerySet):
 
     def live(self):
         """
-        Articles the public can read: a live revision that a physician approved.
+        Articles the public can read: a live revision that a physician signed.
 
-        `article_publish` is the only code that sets `live_revision`, and it demands an
-        approval; this filter demands it again, so a live revision set any other way (the
-        shell, raw SQL, a future bug) never reaches the public. The approval must be of the
-        exact content: its signed hash equals the revision's stored hash. (That the stored
-        content still hashes to the stored hash is checked per page: `articles.review_state`.)
+        `article_publish` is the only code that sets `live_revision`, and it demands the
+        approval in force (`SignOff.objects.in_force`); this filter demands a valid approval
+        again, so a live revision set any other way (the shell, raw SQL, a future bug) never
+        reaches the public. When a later decision takes the approval back (changes requested,
+        the signer revoked), the page stays readable with a notice instead of the stamp
+        (`articles.review_state`), unless the withdraw setting is on: then only pages whose
+        approval is still in force are public. (That the stored content still hashes to the
+        signed hash is checked per page.)
         """
+        from reviews import policy
         from reviews.models import SignOff
 
-        signed = SignOff.objects.approvals().filter(
-            revision_id=OuterRef("live_revision_id"),
-            content_hash=OuterRef("live_revision__content_hash"),
+        approvals = (
+            SignOff.objects.in_force()
+            if policy.withdraw_overdue_enabled()
+            else SignOff.objects.valid_approvals()
         )
+        signed = approvals.filter(revision_id=OuterRef("live_revision_id"))
         return self.filter(live_revision__isnull=False).filter(Exists(signed))
 
     def with_status(self):
@@ -142,9 +169,8 @@ class ArticleQuerySet(models.QuerySet):
         open_request = ReviewRequest.objects.filter(
             revision_id=OuterRef("newest_revision_id"), state=ReviewRequest.State.OPEN
         )
-        approval = SignOff.objects.approvals().filter(
-            revision_id=OuterRef("newest_revision_id"),
-            content_hash=OuterRef("newest_revision_hash"),
+        approval = SignOff.objects.publishable().filter(
+            revision_id=OuterRef("newest_revision_id")
         )
         last_decision = SignOff.objects.filter(
             revision_id=OuterRef("newest_revision_id")
@@ -180,8 +206,8 @@ class ArticleQuerySet(models.QuerySet):
         """
         Annotate the live revision's review dates, in SQL, for lists, filters and the sitemap.
 
-        - `last_reviewed_at`: the newest approving sign-off of the live revision whose signed
-          hash is the revision's (a periodic re-review adds a newer one);
+        - `last_reviewed_at`: the approval in force of the live revision (a periodic re-review
+          adds a newer one; a later "changes requested" leaves none);
         - `review_interval_days`: the smallest override among the article's topics, else the
           site-wide interval (the same rule as `reviews.policy.effective_interval_days`);
         - `next_review_due`: last reviewed + interval (`reviews.policy.next_review_due`).
@@ -194,11 +220,8 @@ class ArticleQuerySet(models.QuerySet):
         from reviews.models import SignOff
 
         approvals = (
-            SignOff.objects.approvals()
-            .filter(
-                revision_id=OuterRef("live_revision_id"),
-                content_hash=OuterRef("live_revision__content_hash"),
-            )
+            SignOff.objects.in_force()
+            .filter(revision_id=OuterRef("live_revision_id"))
             .order_by("-pk")
         )
         topic_interval = (
@@ -297,6 +320,13 @@ class Article(models.Model):
     )
     needs_review_reason = models.TextField(
         blank=True, help_text="Why the page needs review; required when it is flagged."
+    )
+    draft_editor_ids = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Logins that saved the draft since its last revision (moved into the next "
+        "revision, so that none of them approves it).",
     )
 
     objects = ArticleQuerySet.as_manager()

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.snapshot import content_hash
+from reviews.db import append_only_trigger
 from reviews.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
 
@@ -64,12 +65,25 @@ class ArticleRevision(_ImmutableModel):
         help_text="Who saved the content that made this revision.",
     )
     created_at = models.DateTimeField(default=timezone.now, help_text="When it was made.")
+    editor_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Logins that wrote or edited this content since the last approval; none of "
+        "them may approve it.",
+    )
+    byline_user_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Logins of the authors on the byline when this revision was made; none of "
+        "them may approve it.",
+    )
 
     objects = RevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "-number"]
         get_latest_by = "number"
+        triggers = [append_only_trigger()]
         constraints = [
             models.UniqueConstraint(fields=["article", "number"], name="revision_number_unique"),
             models.CheckConstraint(condition=Q(number__gte=1), name="revision_number_positive"),
@@ -113,6 +127,7 @@ class RevisionCitation(_ImmutableModel):
 
     class Meta:
         ordering = ["revision", "position"]
+        triggers = [append_only_trigger()]
         constraints = [
             models.UniqueConstraint(
                 fields=["revision", "position"], name="revisioncitation_position_unique"

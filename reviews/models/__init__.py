@@ -1,7 +1,13 @@
 """Models of the reviews app; one module per concern, all importable from here."""
 
 from reviews.models.audit import AuditEvent, ReminderLog
-from reviews.models.profiles import CREDENTIAL_FIELDS, ReviewerProfile, validate_npi
+from reviews.models.profiles import (
+    CREDENTIAL_FIELDS,
+    IDENTITY_FIELDS,
+    ReviewerProfile,
+    holds_admin_powers,
+    validate_npi,
+)
 from reviews.models.signoffs import (
     AppendOnlyError,
     AppendOnlyModel,
@@ -12,6 +18,7 @@ from reviews.models.signoffs import (
 
 __all__ = [
     "CREDENTIAL_FIELDS",
+    "IDENTITY_FIELDS",
     "AppendOnlyError",
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
@@ -20,5 +27,6 @@ __all__ = [
     "ReviewRequest",
     "ReviewerProfile",
     "SignOff",
+    "holds_admin_powers",
     "validate_npi",
 ]

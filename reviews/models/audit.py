@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from reviews.db import append_only_trigger
 from reviews.models.signoffs import AppendOnlyModel, AppendOnlyQuerySet
 
 
@@ -31,6 +32,11 @@ class AuditEvent(AppendOnlyModel):
         TAMPER_DETECTED = "tamper_detected", "Tampering detected"
         CREDENTIALS_VERIFIED = "credentials_verified", "Reviewer credentials verified"
         FLAGGED = "flagged", "Flagged for review"
+        PROFILE_CHANGED = "profile_changed", "Reviewer profile changed"
+        CREDENTIALS_REVOKED = "credentials_revoked", "Reviewer credentials revoked for cause"
+        APPROVAL_SUPERSEDED = "approval_superseded", "Live approval superseded"
+        SIGNING_LOCKED = "signing_locked", "Signing locked after failed passwords"
+        POLICY_CHANGED = "policy_changed", "Review policy changed"
 
     action = models.CharField(
         max_length=32, choices=Action.choices, db_index=True, help_text="What happened."
@@ -70,6 +76,7 @@ class AuditEvent(AppendOnlyModel):
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["article", "-at"], name="auditevent_article_at")]
+        triggers = [append_only_trigger()]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}: {self.message[:60]}"

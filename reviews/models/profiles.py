@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from reviews.db import StrictProtect
+
+# The login a profile signs with. It is fixed when the profile is made: re-pointing a verified
+# profile at another login would let that login sign under the physician's name.
+IDENTITY_FIELDS = ("user",)
 
 # Fields that make up a physician's credentials. Changing any of them after verification
 # withdraws the verification (see `services.reviewer_profile_save`): an admin vouched for the
@@ -50,12 +57,22 @@ def validate_npi(value: str) -> None:
         )
 
 
+def holds_admin_powers(user) -> bool:
+    """
+    Whether ``user`` is a superuser or may verify reviewers' credentials (the Site admins).
+
+    Such a login may not hold a signing profile: whoever vouches for credentials, or can grant
+    themselves any permission, must not also sign with them.
+    """
+    return bool(user.is_superuser or user.has_perm("reviews.verify_reviewerprofile"))
+
+
 class ReviewerProfileQuerySet(models.QuerySet):
     """Named filters for reviewer profiles."""
 
     def verified(self) -> ReviewerProfileQuerySet:
-        """Profiles whose credentials a site admin has verified."""
-        return self.filter(verified_at__isnull=False)
+        """Profiles whose credentials a site admin has verified and not revoked."""
+        return self.filter(verified_at__isnull=False, revoked_at__isnull=True)
 
     def licence_expired(self, today: date) -> ReviewerProfileQuerySet:
         """Profiles whose licence ended before ``today``."""
@@ -134,12 +151,52 @@ class ReviewerProfile(models.Model):
         editable=False,
         help_text="When the credentials were verified. Empty: the reviewer cannot sign yet.",
     )
+    verification_evidence = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="How the licence was checked: the register consulted and what it showed.",
+    )
+    verification_checked_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The day the licence was checked with the issuing body.",
+    )
+    revoked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the credentials were revoked for cause. The physician's approvals no "
+        "longer count anywhere.",
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="The site admin who revoked the credentials.",
+    )
+    revocation_reason = models.TextField(
+        blank=True, editable=False, help_text="Why the credentials were revoked."
+    )
 
     objects = ReviewerProfileQuerySet.as_manager()
 
     class Meta:
         ordering = ["printed_name"]
         permissions = [("verify_reviewerprofile", "Can verify reviewer credentials")]
+        # IDENTITY_FIELDS in the database: raw SQL cannot re-point a profile at another login.
+        triggers = [
+            StrictProtect(
+                name="user_fixed",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange("user"),
+                message="%: a reviewer profile's login (user_id) is fixed once it is made",
+                hint="Make a new profile for the other login instead.",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(verified_at__isnull=True, verified_by__isnull=True)
@@ -156,6 +213,27 @@ class ReviewerProfile(models.Model):
                 condition=~Q(printed_name="") & ~Q(credentials=""),
                 name="reviewerprofile_name_and_credentials_not_blank",
             ),
+            models.CheckConstraint(
+                condition=Q(verified_at__isnull=True)
+                | (~Q(verification_evidence="") & Q(verification_checked_on__isnull=False)),
+                name="reviewerprofile_verification_has_evidence",
+                violation_error_message="A verification records how and when it was checked.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True)
+                | (
+                    Q(revoked_at__isnull=False, revoked_by__isnull=False)
+                    & ~Q(revocation_reason="")
+                ),
+                name="reviewerprofile_revocation_complete",
+                violation_error_message="A revocation records who, when and why.",
+            ),
+            # Nobody verifies their own profile (also refused, with a message, by the service).
+            models.CheckConstraint(
+                condition=~Q(verified_by=F("user")),
+                name="reviewerprofile_not_self_verified",
+                violation_error_message="Nobody may verify their own reviewer profile.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +243,16 @@ class ReviewerProfile(models.Model):
         """The public profile page (served by the articles app, which lists pages reviewed)."""
         return reverse("articles:reviewer", kwargs={"slug": self.slug})
 
+    def clean(self) -> None:
+        if self.user_id is not None and holds_admin_powers(self.user):
+            raise ValidationError(
+                {
+                    "user": "This login is a superuser or a site administrator, and those "
+                    "cannot hold a signing profile. Give the physician a login of their own."
+                },
+                code="admin_login",
+            )
+
     @property
     def display_name(self) -> str:
         """The name as the stamp prints it: "Jane Roe, DO"."""
@@ -172,8 +260,13 @@ class ReviewerProfile(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        """Whether a site admin has verified these credentials."""
-        return self.verified_at is not None
+        """Whether a site admin has verified these credentials (and they were not revoked)."""
+        return self.verified_at is not None and self.revoked_at is None
+
+    @property
+    def is_revoked(self) -> bool:
+        """Whether the credentials were revoked for cause."""
+        return self.revoked_at is not None
 
     def licence_expired(self, today: date) -> bool:
         """Whether the licence had ended by ``today`` (it is valid through its expiry date)."""
@@ -188,6 +281,13 @@ class ReviewerProfile(models.Model):
         """
         if not self.user.is_active:
             return "This reviewer's login is deactivated."
+        if self.is_revoked:
+            return "Your reviewer credentials were revoked; you cannot sign."
+        if holds_admin_powers(self.user):
+            return (
+                "Site administrators and superusers cannot sign as medical reviewers: someone "
+                "who verifies credentials must not also use them. Sign with a separate login."
+            )
         if not self.is_verified:
             return (
                 "Your reviewer credentials have not been verified yet; a site administrator "

@@ -10,7 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
+
+from reviews.db import append_only_trigger
 
 
 class AppendOnlyError(Exception):
@@ -44,7 +46,9 @@ class AppendOnlyModel(models.Model):
     A record written once and never changed or deleted through the ORM.
 
     The guard is an invariant of the record, not a workflow, which is why it lives in `save()`
-    and `delete()`. On PostgreSQL a trigger backs it up for sign-offs (migration 0002).
+    and `delete()`. Database triggers back it up against raw SQL: each concrete model lists
+    `append_only_trigger()` in `Meta.triggers` (PostgreSQL) and has SQLite triggers made by
+    its migration; see `reviews.db` and docs/database-roles.md.
     """
 
     # The exception raised on a change or delete; subclasses may name their own.
@@ -137,6 +141,42 @@ class SignOffQuerySet(AppendOnlyQuerySet):
         """Only the sign-offs that approved their revision."""
         return self.filter(decision=SignOff.Decision.APPROVED)
 
+    def valid_approvals(self) -> SignOffQuerySet:
+        """
+        Approvals of exactly the content their revision holds, by a physician not revoked.
+
+        What the public review history lists: every approval that was a real signature on
+        that revision's content. Not all of them are in force (see `in_force`).
+        """
+        return self.approvals().filter(
+            content_hash=F("revision__content_hash"), reviewer__revoked_at__isnull=True
+        )
+
+    def in_force(self) -> SignOffQuerySet:
+        """
+        **The approval in force**: the one rule every publishing and public path uses.
+
+        An approval counts only while (1) it is the newest decision on its revision (a later
+        "changes requested" takes it back), (2) its signed hash is the revision's stored hash,
+        and (3) its signer's profile has not been revoked for cause. Publishing additionally
+        demands that the signer is in good standing at that moment (`publishable`).
+        """
+        newest = (
+            SignOff.objects.filter(revision_id=OuterRef("revision_id"))
+            .order_by("-pk")
+            .values("pk")[:1]
+        )
+        return self.valid_approvals().filter(pk=Subquery(newest))
+
+    def publishable(self) -> SignOffQuerySet:
+        """
+        Approvals in force whose signer may still vouch for them now: the profile is verified
+        and its login active. Checked when a revision is published (now or on schedule).
+        """
+        return self.in_force().filter(
+            reviewer__verified_at__isnull=False, reviewer__user__is_active=True
+        )
+
 
 class SignOff(AppendOnlyModel):
     """
@@ -144,7 +184,7 @@ class SignOff(AppendOnlyModel):
 
     It records who signed (printed name and credentials as they were at signing), when, what the
     signature means, and the exact `content_hash` of the revision signed. Sign-offs are never
-    changed or deleted: the model, its queryset and (on PostgreSQL) a database trigger refuse.
+    changed or deleted: the model, its queryset and database triggers refuse.
     They form one global hash chain: `previous_hash` is the `record_hash` of the sign-off made
     just before, and `record_hash` is the SHA-256 of this record's canonical JSON, so changing
     or removing a record behind the app's back breaks the chain (`signoff_chain_verify`).
@@ -160,8 +200,9 @@ class SignOff(AppendOnlyModel):
         Decision.CHANGES_REQUESTED: "Medical review: changes requested before publication.",
     }
     NO_CONFLICT = "None declared"
-    # Bump when the canonical record changes shape, so old records still verify.
-    RECORD_VERSION = 1
+    # Bump when the canonical record changes shape, so old records still verify. Version 2
+    # adds the article, the revision number and the signing key's id, and is signed.
+    RECORD_VERSION = 2
 
     revision = models.ForeignKey(
         "articles.ArticleRevision",
@@ -204,6 +245,25 @@ class SignOff(AppendOnlyModel):
     record_hash = models.CharField(
         max_length=64, unique=True, help_text="SHA-256 of this record; links the chain."
     )
+    version = models.PositiveSmallIntegerField(
+        default=RECORD_VERSION, help_text="The shape of the signed record (see canonical_record)."
+    )
+    article_id_signed = models.BigIntegerField(
+        null=True, help_text="The article of the revision, as signed."
+    )
+    revision_number = models.PositiveIntegerField(
+        null=True, help_text="The revision's number within its article, as signed."
+    )
+    key_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The site signing key that signed this record (its JWK thumbprint).",
+    )
+    signature = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="Ed25519 signature of the canonical record by the site key (base64url).",
+    )
 
     objects = SignOffQuerySet.as_manager()
 
@@ -211,6 +271,7 @@ class SignOff(AppendOnlyModel):
         ordering = ["-pk"]
         get_latest_by = "pk"
         permissions = [("sign_revision", "Can sign a revision as its medical reviewer")]
+        triggers = [append_only_trigger()]
         constraints = [
             # Each record has exactly one successor at most: two sign-offs naming the same
             # predecessor would fork the chain, so the database refuses the second.
@@ -253,10 +314,15 @@ class SignOff(AppendOnlyModel):
         return self.conflict_of_interest or self.NO_CONFLICT
 
     def canonical_record(self) -> dict[str, Any]:
-        """Every signed field, in the form that `record_hash` is computed over."""
+        """
+        Every signed field, in the form that `record_hash` and `signature` are computed over.
+
+        Version 1 records (before site signatures) keep their original shape so their hashes
+        still verify; version 2 adds what binds the record to one page and one key.
+        """
         signed_at = self.signed_at.astimezone(UTC) if self.signed_at else None
-        return {
-            "v": self.RECORD_VERSION,
+        record = {
+            "v": self.version,
             "revision_id": self.revision_id,
             "reviewer_id": self.reviewer_id,
             "signer_id": self.signer_id,
@@ -270,13 +336,23 @@ class SignOff(AppendOnlyModel):
             "conflict_of_interest": self.conflict_of_interest,
             "previous_hash": self.previous_hash,
         }
+        if self.version >= 2:
+            record.update(
+                article_id=self.article_id_signed,
+                revision_number=self.revision_number,
+                key_id=self.key_id,
+            )
+        return record
+
+    def canonical_bytes(self) -> bytes:
+        """The canonical JSON of this record (sorted keys, no spaces, UTF-8): what is signed."""
+        return json.dumps(
+            self.canonical_record(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
 
     def compute_record_hash(self) -> str:
-        """SHA-256 of the canonical JSON of this record (sorted keys, no spaces, UTF-8)."""
-        payload = json.dumps(
-            self.canonical_record(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        """SHA-256 of the canonical JSON of this record."""
+        return hashlib.sha256(self.canonical_bytes()).hexdigest()
 
     def clean(self) -> None:
         if self.signed_at is not None and self.signed_at.tzinfo is None:

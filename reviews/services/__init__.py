@@ -12,7 +12,9 @@ The functions live in one module per concern and are all importable from here.
 from reviews.services.audit import audit_record, reminder_claim
 from reviews.services.credentials import (
     ReviewerVerificationError,
+    can_verify,
     reviewer_profile_save,
+    reviewer_revoke,
     reviewer_verify,
 )
 from reviews.services.integrity import signoff_chain_verify, signoff_revisions_verify
@@ -31,7 +33,9 @@ __all__ = [
     "audit_record",
     "reminder_claim",
     "review_request_create",
+    "can_verify",
     "reviewer_profile_save",
+    "reviewer_revoke",
     "reviewer_verify",
     "separation_of_duties_refusal",
     "signoff_chain_verify",

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from reviews import checks
+from reviews import checks, keys
 from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
+from reviews.services import lockout
 from reviews.services.audit import audit_record, resolve_now
+from reviews.signals import decision_recorded
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -84,9 +86,9 @@ def _profile_of(user: AbstractBaseUser) -> ReviewerProfile | None:
 
 
 def _last_approved_number_before(revision: ArticleRevision) -> int:
-    """Number of the latest revision of the same article approved before this one (0: none)."""
+    """Number of the latest revision of the same article validly approved before this one."""
     result = (
-        SignOff.objects.approvals()
+        SignOff.objects.valid_approvals()
         .filter(revision__article_id=revision.article_id, revision__number__lt=revision.number)
         .aggregate(last=Max("revision__number"))
     )
@@ -97,14 +99,24 @@ def separation_of_duties_refusal(
     *, revision: ArticleRevision, user: AbstractBaseUser
 ) -> str | None:
     """
-    Why ``user`` may not review ``revision`` because they wrote or edited it; None if they may.
+    Why ``user`` may not approve ``revision`` because they wrote or edited it; None if they may.
 
-    Refused: the creator of the revision; anyone who created a revision of the same article
-    since the last approved one (their edits are part of the content under review); anyone
-    linked as an author of the article (a Contributor whose `user` is them).
+    Bound to the revision: it records who created or edited its content since the last
+    approval (`editor_ids`) and the byline's logins when it was made (`byline_user_ids`), so
+    removing someone from the byline before they sign and putting them back afterwards does
+    not help. The article's current byline and the creators of revisions since the last
+    approval are refused too. Checked when signing and again when publishing.
     """
-    if revision.created_by_id == user.pk:
-        return "You created this revision; a reviewer cannot sign their own content."
+    if revision.created_by_id == user.pk or user.pk in (revision.editor_ids or ()):
+        return (
+            "You wrote or edited this revision's content since its last approval; a reviewer "
+            "cannot sign content they changed."
+        )
+    if user.pk in (revision.byline_user_ids or ()):
+        return (
+            "You were credited as an author of this article when this revision was made; an "
+            "author cannot review it."
+        )
     since = _last_approved_number_before(revision)
     edited = revision.article.revisions.filter(
         number__gt=since, number__lte=revision.number, created_by_id=user.pk
@@ -140,8 +152,8 @@ def _check_signoff(
     user: AbstractBaseUser,
     password: str,
     decision: str,
+    expected_hash: str,
     attested: bool,
-    retracted_pmids: Collection[str] | None,
     now: datetime,
 ) -> ReviewerProfile:
     """Every rule a signature must pass; returns the signer's profile or raises SignOffRefused."""
@@ -150,6 +162,8 @@ def _check_signoff(
     profile = _profile_of(user)
     if profile is None:
         raise _refuse("no_profile", "Only a reviewing physician with a reviewer profile can sign.")
+    if (until := lockout.signing_locked_until(user=user, now=now)) is not None:
+        raise _refuse("locked", lockout.signing_lockout_refusal_message(until))
     if (reason := profile.signing_refusal(now)) is not None:
         raise _refuse("not_eligible", reason)
     if (reason := separation_of_duties_refusal(revision=revision, user=user)) is not None:
@@ -161,6 +175,14 @@ def _check_signoff(
         )
     if not password or not user.check_password(password):
         raise _refuse("wrong_password", "The password is not correct; nothing was signed.")
+    if expected_hash != revision.content_hash:
+        raise _refuse(
+            "content_changed",
+            f"Revision {revision.number} is not the content you reviewed: the screen you "
+            f"signed from showed hash {expected_hash[:12]}…, the revision now holds "
+            f"{revision.content_hash[:12]}…. Nothing was signed; reload the review screen "
+            "and read it again.",
+        )
     actual = revision.compute_hash()
     if actual != revision.content_hash:
         raise _refuse(
@@ -170,10 +192,10 @@ def _check_signoff(
             "it may have been changed behind the application's back and cannot be signed.",
         )
     if decision == SignOff.Decision.APPROVED:
-        if retracted_pmids is None:
-            retracted_pmids = checks.retracted_among(checks.cited_pmids(revision.snapshot))
+        # Retraction status is read here, from the registered source, never from the caller.
+        retracted = checks.retracted_among(checks.cited_pmids(revision.snapshot))
         blocking = checks.blocking_findings(
-            checks.check_snapshot(revision.snapshot, retracted_pmids=retracted_pmids)
+            checks.check_snapshot(revision.snapshot, retracted_pmids=retracted)
         )
         if blocking:
             raise _refuse(
@@ -189,42 +211,48 @@ def signoff_create(
     user: AbstractBaseUser,
     password: str,
     decision: str,
+    expected_hash: str,
     comment: str = "",
     conflict_of_interest: str = "",
     attested: bool,
-    now: datetime | None = None,
-    retracted_pmids: Collection[str] | None = None,
 ) -> SignOff:
     """
     Sign ``revision`` as its medical reviewer: approve it, or request changes.
 
-    Enforced here, for every caller: the user has a verified reviewer profile with an unexpired
-    licence; they did not create, edit or author the content; they ticked the attestation and
-    re-entered their password; the revision's stored content still matches its hash; and, for
-    an approval, no blocking content check (a retracted citation) remains. ``retracted_pmids``
-    defaults to asking the retraction source registered with `reviews.checks`.
+    Enforced here, for every caller: signing is not locked after failed passwords; the user has
+    a verified, unrevoked reviewer profile with an unexpired licence and holds no admin powers;
+    they did not write, edit or author the content (as the revision recorded it); they ticked
+    the attestation and re-entered their password; ``expected_hash`` (the hash the review
+    screen displayed) is the revision's hash and its stored content still matches it; and, for
+    an approval, no blocking content check (a retracted citation, read here) remains.
+
+    The signing time is the server's clock, never the caller's: there is no ``now`` argument.
+    A clock behind the newest sign-off is refused with a message, not an error page.
 
     A refused attempt signs nothing and raises `SignOffRefused`; it is recorded in the audit
     trail *after* the signing transaction has rolled back, so the record survives. (Callers
     must handle the exception rather than let an enclosing transaction roll back.)
 
-    The new sign-off closes the revision's open review requests and extends the global chain
-    (`previous_hash` = the latest sign-off's `record_hash`) under a lock.
+    The new sign-off is signed with the site key, extends the global chain under a lock, closes
+    the revision's open review requests, and sends `decision_recorded` (the articles app takes
+    a live page's stamp away there when changes are requested).
     """
-    now = resolve_now(now)
+    now = timezone.now()
     try:
         with transaction.atomic():
+            # The stored revision, as it is now: the object passed in may be stale.
+            stored = type(revision).objects.select_related("article").get(pk=revision.pk)
             profile = _check_signoff(
-                revision=revision,
+                revision=stored,
                 user=user,
                 password=password,
                 decision=decision,
+                expected_hash=expected_hash,
                 attested=attested,
-                retracted_pmids=retracted_pmids,
                 now=now,
             )
             signoff = _signoff_append(
-                revision=revision,
+                revision=stored,
                 user=user,
                 profile=profile,
                 decision=decision,
@@ -246,6 +274,8 @@ def signoff_create(
             data={"code": refusal.code, "decision": decision},
             now=now,
         )
+        if refusal.code == "wrong_password":
+            lockout.signing_failure_after(user=user, now=now)
         raise
     return signoff
 
@@ -260,16 +290,19 @@ def _signoff_append(
     conflict_of_interest: str,
     now: datetime,
 ) -> SignOff:
-    """Write the sign-off at the head of the chain, close requests, audit. Inside a transaction."""
+    """Write the signed sign-off at the head of the chain, close requests, audit, notify."""
     using = SignOff.objects.db
     _lock_chain(using)
     head = SignOff.objects.order_by("-pk").only("record_hash", "signed_at").first()
     if head is not None and now < head.signed_at:
-        # The chain's order is the order of signing; a backdated signature would make "last
-        # reviewed" disagree with it.
-        raise ValueError(
-            f"Cannot sign at {now.isoformat()}: the previous sign-off was made later, at "
-            f"{head.signed_at.isoformat()}."
+        # The chain's order is the order of signing. A clock behind the newest record (clock
+        # skew between servers, or a record dated in the future) must not make "last
+        # reviewed" disagree with it, nor crash: the physician is told to try again.
+        raise _refuse(
+            "clock",
+            "This server's clock is behind the newest signature on record "
+            f"({head.signed_at.isoformat()}), so nothing was signed. Try again in a minute; "
+            "if this persists, tell a site administrator (the server clock needs checking).",
         )
     signoff = SignOff(
         revision=revision,
@@ -284,8 +317,15 @@ def _signoff_append(
         comment=comment.strip(),
         conflict_of_interest=conflict_of_interest.strip(),
         previous_hash=head.record_hash if head else "",
+        version=SignOff.RECORD_VERSION,
+        article_id_signed=revision.article_id,
+        revision_number=revision.number,
+        key_id=keys.active_key_id(),
     )
     signoff.record_hash = signoff.compute_record_hash()
+    signed_by, signoff.signature = keys.sign(signoff.canonical_bytes())
+    if signed_by != signoff.key_id:  # the key changed between two reads: never mislabel it
+        raise RuntimeError("The signing key changed while signing; try again.")
     signoff.full_clean()
     signoff.save()
 
@@ -307,4 +347,5 @@ def _signoff_append(
         data={"signoff_id": signoff.pk, "content_hash": signoff.content_hash},
         now=now,
     )
+    decision_recorded.send(sender=SignOff, signoff=signoff, now=now)
     return signoff

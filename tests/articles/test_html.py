@@ -10,7 +10,7 @@ from tests.factories.articles import (
     ArticleFactory,
     CitationFactory,
     ContributorFactory,
-    StaffUserFactory,
+    EditorFactory,
     TopicFactory,
 )
 from tests.html_checker import nu_check
@@ -43,7 +43,7 @@ def pages(client):
         "404": "/articles/no-such-page/",
     }
     documents = {name: client.get(url).content.decode() for name, url in urls.items()}
-    client.force_login(StaffUserFactory())
+    client.force_login(EditorFactory())
     documents["preview"] = client.get(
         reverse("articles:preview", args=[article.live_revision.pk])
     ).content.decode()

@@ -10,10 +10,12 @@ from tests.factories.articles import (
     ArticleFactory,
     CitationFactory,
     ContributorFactory,
+    EditorFactory,
     StaffUserFactory,
     TopicFactory,
     make_live,
 )
+from tests.factories.reviews import ReviewerProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +104,7 @@ def test_an_article_without_a_live_revision_is_404_to_the_public(client):
 def test_preview_shows_any_revision_to_staff_with_a_banner_and_noindex(client):
     article = ArticleFactory(title="Not yet approved")
     revision = revision_create(article=article, user=StaffUserFactory())
-    client.force_login(StaffUserFactory())
+    client.force_login(EditorFactory())
     response = client.get(reverse("articles:preview", args=[revision.pk]))
     assert response.status_code == 200
     page = response.content.decode()
@@ -122,10 +124,20 @@ def test_preview_is_refused_to_the_public_and_to_non_staff(client):
     assert client.get(url).status_code == 302
 
 
+def test_preview_needs_permission_to_view_that_article_not_just_staff_status(client):
+    """Unreviewed text is for the editors and the reviewing physicians, not any staff login."""
+    revision = revision_create(article=ArticleFactory(), user=StaffUserFactory())
+    url = reverse("articles:preview", args=[revision.pk])
+    client.force_login(StaffUserFactory())
+    assert client.get(url).status_code == 403
+    client.force_login(ReviewerProfileFactory(user__is_staff=True).user)
+    assert client.get(url).status_code == 200
+
+
 def test_preview_of_the_live_revision_looks_like_the_public_page(client):
     article = ArticleFactory(live=True, faq=1)
     public = client.get(article.get_absolute_url()).content.decode()
-    client.force_login(StaffUserFactory())
+    client.force_login(EditorFactory())
     preview = client.get(reverse("articles:preview", args=[article.live_revision.pk]))
     body = preview.content.decode()
     start = public.index("<article")

@@ -61,8 +61,10 @@ def screen_url(revision):
     return reverse("admin:articles_article_review", args=[revision.pk])
 
 
-def sign_post(**overrides):
+def sign_post(revision, **overrides):
+    """The review form as the screen posts it, vouching for `revision`'s displayed hash."""
     return {
+        "content_hash": revision.content_hash,
         "decision": "approved",
         "comment": "",
         "conflict": "none",
@@ -118,7 +120,9 @@ def test_the_screen_shows_the_page_the_checks_and_the_references(client, reviewe
 
 def test_a_reviewer_signs_and_returns_to_the_queue(client, reviewer, submitted):
     client.force_login(reviewer.user)
-    response = client.post(screen_url(submitted), sign_post(conflict_of_interest="ignored"))
+    response = client.post(
+        screen_url(submitted), sign_post(submitted, conflict_of_interest="ignored")
+    )
     assert response.status_code == 302 and response["Location"] == reverse(QUEUE)
     signoff = SignOff.objects.get()
     assert (signoff.revision_id, signoff.signer, signoff.decision) == (
@@ -135,13 +139,16 @@ def test_requesting_changes_needs_a_comment_and_records_the_declaration(
     client, reviewer, submitted
 ):
     client.force_login(reviewer.user)
-    response = client.post(screen_url(submitted), sign_post(decision="changes_requested"))
+    response = client.post(
+        screen_url(submitted), sign_post(submitted, decision="changes_requested")
+    )
     assert response.status_code == 200 and not SignOff.objects.exists()
     assert "Say what must change" in response.content.decode()
 
     client.post(
         screen_url(submitted),
         sign_post(
+            submitted,
             decision="changes_requested",
             comment="Cite the 40% figure.",
             conflict="declare",
@@ -155,7 +162,7 @@ def test_requesting_changes_needs_a_comment_and_records_the_declaration(
 
 def test_a_wrong_password_signs_nothing_and_the_refusal_is_audited(client, reviewer, submitted):
     client.force_login(reviewer.user)
-    response = client.post(screen_url(submitted), sign_post(password="wrong"))
+    response = client.post(screen_url(submitted), sign_post(submitted, password="wrong"))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Not signed." in html and "The password is not correct" in html
@@ -171,14 +178,29 @@ def test_an_editor_sees_the_screen_read_only_and_cannot_sign(client, editor, sub
     html = client.get(screen_url(submitted)).content.decode()
     assert "About 40% of adults" in html
     assert 'name="password"' not in html and "only reviewing physicians sign" in html
-    assert client.post(screen_url(submitted), sign_post()).status_code == 403
+    assert client.post(screen_url(submitted), sign_post(submitted)).status_code == 403
     assert not SignOff.objects.exists()
+
+
+def test_a_form_rendered_for_other_content_signs_nothing(client, reviewer, submitted):
+    """The physician signs what they saw: a hash that is not the revision's is refused."""
+    client.force_login(reviewer.user)
+    page = client.get(screen_url(submitted)).content.decode()
+    assert f'name="content_hash" value="{submitted.content_hash}"' in page
+    seen = "f" * 64
+    response = client.post(screen_url(submitted), {**sign_post(submitted), "content_hash": seen})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Not signed." in html
+    assert "is not the content you reviewed" in html
+    assert not SignOff.objects.exists()
+    event = AuditEvent.objects.get(action="signature_failed")
+    assert event.data["code"] == "content_changed"
 
 
 def test_a_superuser_without_a_reviewer_profile_cannot_sign_here_either(client, submitted):
     admin_user = AdminUserFactory()
     client.force_login(admin_user)
-    response = client.post(screen_url(submitted), sign_post())
+    response = client.post(screen_url(submitted), sign_post(submitted))
     assert response.status_code == 200
     assert "Only a reviewing physician with a reviewer profile can sign" in (
         response.content.decode()

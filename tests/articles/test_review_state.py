@@ -119,7 +119,7 @@ def test_a_re_review_moves_last_reviewed_but_not_last_updated(client):
     second_reviewer = ReviewerProfileFactory()
     with time_machine.travel(first.signed_at + timedelta(days=200)):
         signoff_create(
-            revision=revision,
+            revision=revision, expected_hash=revision.content_hash,
             user=second_reviewer.user,
             password=PASSWORD,
             decision="approved",
@@ -193,7 +193,7 @@ def test_status_follows_the_newest_revision_through_the_workflow():
     review_request_create(revision=revision, user=editor)
     assert status(article) == "in_review"
     signoff_create(
-        revision=revision,
+        revision=revision, expected_hash=revision.content_hash,
         user=reviewer.user,
         password=PASSWORD,
         decision="changes_requested",
@@ -202,7 +202,11 @@ def test_status_follows_the_newest_revision_through_the_workflow():
     )
     assert status(article) == "changes_requested"
     signoff_create(
-        revision=revision, user=reviewer.user, password=PASSWORD, decision="approved",
+        revision=revision,
+        expected_hash=revision.content_hash,
+        user=reviewer.user,
+        password=PASSWORD,
+        decision="approved",
         attested=True,
     )
     assert status(article) == "approved"

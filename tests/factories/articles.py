@@ -43,7 +43,9 @@ def editors_group() -> Group:
     """The Editors role as `setup_site` defines it: everything on articles and references."""
     group, _ = Group.objects.get_or_create(name="Editors")
     group.permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["articles", "references"])
+        Permission.objects.filter(
+            content_type__app_label__in=["articles", "references"]
+        ).exclude(codename="change_review_interval")
     )
     return group
 
@@ -118,6 +120,7 @@ def make_live(article: Article, *, user=None, published_at=None, reviewer=None):
             password=PASSWORD,
             decision="approved",
             attested=True,
+            expected_hash=revision.content_hash,
         )
     published_at = published_at or article.first_published_at or timezone.now()
     Article.objects.filter(pk=article.pk).update(

@@ -52,6 +52,13 @@ class ReviewerProfileFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"jane-roe-{n}")
     verified_by = factory.SubFactory(AdminUserFactory)
     verified_at = factory.LazyFunction(timezone.now)
+    verification_evidence = "Texas Medical Board public lookup: licence active, no actions."
+    verification_checked_on = factory.LazyFunction(timezone.localdate)
 
     class Params:
-        unverified = factory.Trait(verified_by=None, verified_at=None)
+        unverified = factory.Trait(
+            verified_by=None,
+            verified_at=None,
+            verification_evidence="",
+            verification_checked_on=None,
+        )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
+import time_machine
+
 from articles.models import Article, ArticleRevision
 from articles.services import article_update, revision_create
 from reviews.models import SignOff
@@ -11,18 +15,28 @@ from tests.factories.reviews import PASSWORD, ReviewerProfileFactory
 
 
 def sign(revision: ArticleRevision, *, reviewer=None, decision="approved", now=None, **kwargs):
-    """A real sign-off of `revision` by `reviewer` (a new verified physician by default)."""
+    """
+    A real sign-off of `revision` by `reviewer` (a new verified physician by default).
+
+    Signing reads the server clock; `now` moves that clock (time-machine) for the signature,
+    as the demo loader does, rather than passing a time to the service.
+    """
     reviewer = reviewer or ReviewerProfileFactory()
-    return signoff_create(
+    kwargs.setdefault("expected_hash", revision.content_hash)
+    call = functools.partial(
+        signoff_create,
         revision=revision,
         user=reviewer.user,
         password=PASSWORD,
         decision=decision,
         attested=True,
         comment=kwargs.pop("comment", "Needs a source." if decision != "approved" else ""),
-        now=now,
         **kwargs,
     )
+    if now is None:
+        return call()
+    with time_machine.travel(now, tick=False):
+        return call()
 
 
 def approved_revision(article: Article, *, editor=None, reviewer=None, now=None):

@@ -1,6 +1,7 @@
 """Fixtures for the public-site tests: no network, and helpers to sign and publish."""
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from reviews.services import signoff_create
@@ -19,16 +20,21 @@ def _no_pubmed(monkeypatch):
 
 
 def approve(revision, reviewer=None, *, now=None):
-    """A physician's approval of `revision` (a re-review when it was approved before)."""
+    """
+    A physician's approval of `revision` (a re-review when it was approved before).
+
+    Signing reads the server clock, so `now` moves that clock for the signature.
+    """
     reviewer = reviewer or ReviewerProfileFactory()
-    return signoff_create(
-        revision=revision,
-        user=reviewer.user,
-        password=PASSWORD,
-        decision="approved",
-        attested=True,
-        now=now or timezone.now(),
-    )
+    with time_machine.travel(now or timezone.now(), tick=now is None):
+        return signoff_create(
+            revision=revision,
+            expected_hash=revision.content_hash,
+            user=reviewer.user,
+            password=PASSWORD,
+            decision="approved",
+            attested=True,
+        )
 
 
 def publish(article, reviewer=None, *, editor=None, now=None):

@@ -14,6 +14,7 @@ from tests.factories.articles import (
     ArticleFactory,
     CitationFactory,
     ContributorFactory,
+    EditorFactory,
     StaffUserFactory,
     TopicFactory,
     make_live,
@@ -149,7 +150,7 @@ def test_json_ld_escapes_angle_brackets_and_ampersands_and_stays_valid_json():
 def test_no_review_claims_without_a_stamp(client):
     article = ArticleFactory(title="Never approved")
     revision = revision_create(article=article, user=StaffUserFactory())
-    client.force_login(StaffUserFactory())
+    client.force_login(EditorFactory())
     html = client.get(reverse("articles:preview", args=[revision.pk])).content.decode()
     page = graph_of(html)["MedicalWebPage"]
     assert "lastReviewed" not in page and "reviewedBy" not in page

@@ -26,15 +26,17 @@ needs_postgresql = pytest.mark.skipif(
 @pytest.fixture
 def signoffs():
     reviewer = ReviewerProfileFactory()
+    revisions = [make_revision() for _ in range(3)]
     return [
         signoff_create(
-            revision=make_revision(),
+            revision=revision,
             user=reviewer.user,
             password=PASSWORD,
             decision="approved",
             attested=True,
+            expected_hash=revision.content_hash,
         )
-        for _ in range(3)
+        for revision in revisions
     ]
 
 

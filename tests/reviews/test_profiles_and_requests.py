@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from reviews.models import AuditEvent, ReminderLog, ReviewRequest, validate_npi
+from reviews.models import AuditEvent, ReminderLog, ReviewerProfile, ReviewRequest, validate_npi
 from reviews.services import (
     ReviewerVerificationError,
     reminder_claim,
@@ -17,7 +17,7 @@ from reviews.services import (
     reviewer_verify,
 )
 from tests.factories.articles import ArticleFactory, EditorFactory, StaffUserFactory
-from tests.factories.reviews import AdminUserFactory, ReviewerProfileFactory
+from tests.factories.reviews import AdminUserFactory, ReviewerProfileFactory, UserFactory
 from tests.reviews.conftest import make_revision
 
 pytestmark = pytest.mark.django_db
@@ -74,38 +74,88 @@ def test_database_refuses_half_a_verification():
 # --- Verification -------------------------------------------------------------------------
 
 
-def test_admin_verifies_credentials_and_it_is_audited():
+EVIDENCE = "Texas Medical Board public lookup: licence active, no board actions."
+
+
+def verify(profile, admin_user, **kwargs):
+    kwargs.setdefault("evidence", EVIDENCE)
+    kwargs.setdefault("checked_on", timezone.localdate())
+    return reviewer_verify(profile=profile, admin_user=admin_user, **kwargs)
+
+
+def test_admin_verifies_credentials_with_evidence_and_it_is_audited():
     profile = ReviewerProfileFactory(unverified=True)
     admin_user = AdminUserFactory()
     now = timezone.now()
-    reviewer_verify(profile=profile, admin_user=admin_user, now=now)
+    checked = timezone.localdate() - timedelta(days=1)
+    verify(profile, admin_user, now=now, checked_on=checked)
     profile.refresh_from_db()
     assert (profile.verified_by, profile.verified_at) == (admin_user, now)
+    assert (profile.verification_evidence, profile.verification_checked_on) == (EVIDENCE, checked)
     event = AuditEvent.objects.get(action=AuditEvent.Action.CREDENTIALS_VERIFIED)
     assert event.actor == admin_user and profile.licence_number in event.message
+    assert event.data["evidence"] == EVIDENCE and event.data["user_id"] == profile.user_id
+
+
+@pytest.mark.parametrize(
+    ("evidence", "days_ahead", "code"), [("", 0, "no_evidence"), (EVIDENCE, 1, "checked_on")]
+)
+def test_a_verification_needs_evidence_and_a_check_date_not_in_the_future(
+    evidence, days_ahead, code
+):
+    profile = ReviewerProfileFactory(unverified=True)
+    with pytest.raises(ReviewerVerificationError) as info:
+        verify(
+            profile,
+            AdminUserFactory(),
+            evidence=evidence,
+            checked_on=timezone.localdate() + timedelta(days=days_ahead),
+        )
+    assert info.value.code == code
+    profile.refresh_from_db()
+    assert not profile.is_verified
 
 
 def test_staff_with_the_verify_permission_may_verify():
     staff = StaffUserFactory()
     staff.user_permissions.add(Permission.objects.get(codename="verify_reviewerprofile"))
     profile = ReviewerProfileFactory(unverified=True)
-    reviewer_verify(profile=profile, admin_user=staff)
+    verify(profile, staff)
+    profile.refresh_from_db()
     assert profile.is_verified
 
 
 def test_staff_without_the_permission_may_not_verify():
     with pytest.raises(PermissionDenied):
-        reviewer_verify(profile=ReviewerProfileFactory(unverified=True), admin_user=EditorFactory())
+        verify(ReviewerProfileFactory(unverified=True), EditorFactory())
 
 
-def test_nobody_verifies_their_own_profile_not_even_a_superuser():
-    admin_user = AdminUserFactory()
-    profile = ReviewerProfileFactory(user=admin_user, unverified=True)
+def test_nobody_verifies_their_own_profile():
+    """The service refuses, and so does the database (a check constraint)."""
+    profile = ReviewerProfileFactory(unverified=True)
+    profile.user.user_permissions.add(Permission.objects.get(codename="verify_reviewerprofile"))
+    profile.user.is_staff = True
+    profile.user.save()
     with pytest.raises(ReviewerVerificationError) as info:
-        reviewer_verify(profile=profile, admin_user=admin_user)
+        verify(profile, profile.user)
     assert info.value.code == "own_profile"
     profile.refresh_from_db()
     assert not profile.is_verified
+    profile.verified_by, profile.verified_at = profile.user, timezone.now()
+    profile.verification_evidence, profile.verification_checked_on = EVIDENCE, timezone.localdate()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        profile.save()
+
+
+def test_superusers_and_site_admins_cannot_hold_a_signing_profile():
+    site_admin = StaffUserFactory()
+    site_admin.user_permissions.add(Permission.objects.get(codename="verify_reviewerprofile"))
+    for login in (AdminUserFactory(), site_admin):
+        profile = ReviewerProfileFactory.build(user=login, verified_by=None, verified_at=None)
+        with pytest.raises(ValidationError) as info:
+            reviewer_profile_save(profile=profile, actor=AdminUserFactory())
+        assert "user" in info.value.message_dict
+    assert not ReviewerProfile.objects.filter(user__in=[site_admin]).exists()
 
 
 def test_an_expired_licence_cannot_be_verified():
@@ -113,23 +163,53 @@ def test_an_expired_licence_cannot_be_verified():
         unverified=True, licence_expires_on=timezone.localdate() - timedelta(days=1)
     )
     with pytest.raises(ReviewerVerificationError, match="expired on"):
-        reviewer_verify(profile=profile, admin_user=AdminUserFactory())
+        verify(profile, AdminUserFactory())
 
 
-def test_changing_credentials_withdraws_the_verification():
+def test_changing_credentials_withdraws_the_verification_and_is_audited():
     profile = ReviewerProfileFactory()
+    old_expiry = profile.licence_expires_on
     profile.licence_expires_on += timedelta(days=365)
-    reviewer_profile_save(profile=profile, changed_fields=["licence_expires_on"])
+    actor = AdminUserFactory()
+    reviewer_profile_save(profile=profile, actor=actor)
     profile.refresh_from_db()
     assert not profile.is_verified and profile.verified_by is None
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PROFILE_CHANGED)
+    assert event.actor == actor and event.data["verification_withdrawn"] is True
+    assert event.data["changes"]["licence_expires_on"] == {
+        "before": old_expiry.isoformat(),
+        "after": profile.licence_expires_on.isoformat(),
+    }
 
 
-def test_changing_the_bio_keeps_the_verification():
+def test_changing_the_bio_keeps_the_verification_and_is_not_an_identity_change():
     profile = ReviewerProfileFactory()
     profile.bio = "Pain specialist."
-    reviewer_profile_save(profile=profile, changed_fields=["bio"])
+    reviewer_profile_save(profile=profile, actor=AdminUserFactory())
     profile.refresh_from_db()
     assert profile.is_verified
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PROFILE_CHANGED).exists()
+
+
+def test_a_profiles_login_cannot_be_repointed_not_even_by_a_superuser():
+    """The insider attack: point Dr. Roe's verified profile at one's own login, then sign."""
+    profile = ReviewerProfileFactory()
+    intruder = UserFactory()
+    profile.user = intruder
+    with pytest.raises(ValidationError) as info:
+        reviewer_profile_save(profile=profile, actor=AdminUserFactory())
+    assert "user" in info.value.message_dict
+    profile.refresh_from_db()
+    assert profile.user != intruder and profile.is_verified
+
+
+def test_verification_cannot_be_smuggled_in_through_a_profile_save():
+    profile = ReviewerProfileFactory(unverified=True)
+    profile.verified_by, profile.verified_at = AdminUserFactory(), timezone.now()
+    profile.verification_evidence, profile.verification_checked_on = EVIDENCE, timezone.localdate()
+    reviewer_profile_save(profile=profile, actor=profile.verified_by)
+    profile.refresh_from_db()
+    assert not profile.is_verified
 
 
 # --- Review requests ----------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """`signoff_create`: every rule that decides who may sign, enforced at service level."""
 
+import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
@@ -12,17 +14,29 @@ from reviews.services import SignOffRefused, review_request_create, signoff_crea
 from tests.factories.articles import ContributorFactory, EditorFactory
 from tests.factories.reviews import AdminUserFactory, ReviewerProfileFactory
 from tests.reviews.conftest import make_revision, make_snapshot
+from tests.tamper import tamper
 
 pytestmark = pytest.mark.django_db
 APPROVED = SignOff.Decision.APPROVED
 CHANGES = SignOff.Decision.CHANGES_REQUESTED
 
 
-def sign(revision, user, password, decision=APPROVED, **kwargs):
+def sign(revision, user, password, decision=APPROVED, now=None, **kwargs):
+    """Sign through the service; `now` moves the server clock (the service takes no time)."""
     kwargs.setdefault("attested", True)
-    return signoff_create(
-        revision=revision, user=user, password=password, decision=decision, **kwargs
-    )
+    kwargs.setdefault("expected_hash", revision.content_hash)
+    with time_machine.travel(now or timezone.now(), tick=now is None):
+        return signoff_create(
+            revision=revision, user=user, password=password, decision=decision, **kwargs
+        )
+
+
+@pytest.fixture
+def retracted():
+    """Register a retraction source that knows PMID 29870458 as retracted."""
+    previous = checks.set_retraction_source(lambda pmids: {"29870458"} & set(pmids))
+    yield
+    checks.set_retraction_source(previous)
 
 
 def refusal(revision, user, password, **kwargs) -> SignOffRefused:
@@ -92,10 +106,38 @@ def test_periodic_re_review_is_a_new_sign_off_on_the_same_revision(revision, rev
     assert again.signed_at > first.signed_at
 
 
-def test_a_backdated_signature_cannot_precede_the_chain_head(revision, reviewer, password):
+def test_signing_takes_no_time_from_the_caller(revision, reviewer, password):
+    """Signing time is the server clock: a caller cannot pass a date, past or future."""
+    future = timezone.now() + timedelta(days=400)
+    with pytest.raises(TypeError, match="now"):
+        signoff_create(
+            revision=revision,
+            user=reviewer.user,
+            password=password,
+            decision=APPROVED,
+            attested=True,
+            expected_hash=revision.content_hash,
+            now=future,
+        )
+    assert not SignOff.objects.exists()
+
+
+def test_a_clock_behind_the_chain_head_is_a_clear_refusal_not_an_error(
+    revision, reviewer, password
+):
     sign(revision, reviewer.user, password)
-    with pytest.raises(ValueError, match="previous sign-off was made later"):
+    error = refusal_after_head(revision, reviewer, password)
+    assert error.code == "clock"
+    assert "clock" in error.message and "nothing was signed" in error.message
+    assert AuditEvent.objects.filter(action="signature_failed", data__code="clock").exists()
+
+
+def refusal_after_head(revision, reviewer, password) -> SignOffRefused:
+    before = SignOff.objects.count()
+    with pytest.raises(SignOffRefused) as info:
         sign(revision, reviewer.user, password, now=timezone.now() - timedelta(days=1))
+    assert SignOff.objects.count() == before
+    return info.value
 
 
 # --- Who may sign -------------------------------------------------------------------------
@@ -142,13 +184,18 @@ def test_reviewer_who_created_the_revision_is_refused(reviewer, password):
     revision = make_revision(user=reviewer.user)
     error = refusal(revision, reviewer.user, password)
     assert error.code == "separation_of_duties"
-    assert "created this revision" in error.message
+    assert "wrote or edited this revision" in error.message
 
 
-def test_superuser_reviewer_who_created_the_revision_is_still_refused(password):
-    profile = ReviewerProfileFactory(user=AdminUserFactory())
-    revision = make_revision(user=profile.user)
-    assert refusal(revision, profile.user, password).code == "separation_of_duties"
+def test_a_login_made_superuser_after_getting_a_profile_cannot_sign(revision, password):
+    """Superusers cannot hold a signing profile, so promoting a physician's login stops it."""
+    profile = ReviewerProfileFactory()
+    profile.user.is_superuser = True
+    profile.user.is_staff = True
+    profile.user.save()
+    error = refusal(revision, profile.user, password)
+    assert error.code == "not_eligible"
+    assert "cannot sign as medical reviewers" in error.message
 
 
 def test_reviewer_who_edited_since_the_last_approval_is_refused(reviewer, password):
@@ -212,10 +259,15 @@ def test_empty_password_is_refused(revision, reviewer):
     assert refusal(revision, reviewer.user, "").code == "wrong_password"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_revision_whose_content_no_longer_matches_its_hash_is_refused_naming_it(
     revision, reviewer, password
 ):
-    revision.snapshot["body"] = "<p>Changed behind the app's back.</p>"
+    changed = {**revision.snapshot, "body": "<p>Changed behind the app's back.</p>"}
+    tamper(
+        "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
+        [json.dumps(changed), revision.pk],
+    )
     error = refusal(revision, reviewer.user, password)
     assert error.code == "hash_mismatch"
     assert f"Revision {revision.number}" in error.message
@@ -227,17 +279,17 @@ def test_unknown_decision_is_refused(revision, reviewer, password):
     assert refusal(revision, reviewer.user, password, decision="maybe").code == "decision"
 
 
-def test_a_retracted_citation_blocks_approval(reviewer, password):
+def test_a_retracted_citation_blocks_approval(reviewer, password, retracted):
     revision = make_revision(snapshot=make_snapshot())
-    error = refusal(revision, reviewer.user, password, retracted_pmids={"29870458"})
+    error = refusal(revision, reviewer.user, password)
     assert error.code == "blocking_findings"
     assert "29870458" in error.message
 
 
-def test_a_retracted_citation_does_not_stop_a_request_for_changes(reviewer, password):
+def test_a_retracted_citation_does_not_stop_a_request_for_changes(reviewer, password, retracted):
     revision = make_revision(snapshot=make_snapshot())
     signoff = sign(
-        revision, reviewer.user, password, decision=CHANGES, retracted_pmids={"29870458"}
+        revision, reviewer.user, password, decision=CHANGES
     )
     assert signoff.decision == CHANGES
 

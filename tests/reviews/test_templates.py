@@ -34,12 +34,14 @@ def test_findings_partial_says_when_there_is_nothing():
 @pytest.mark.django_db
 def test_signoff_manifest_shows_signer_time_meaning_and_hash():
     reviewer = ReviewerProfileFactory(printed_name="Jane Roe", credentials="DO")
+    revision = make_revision()
     signoff = signoff_create(
-        revision=make_revision(),
+        revision=revision,
         user=reviewer.user,
         password=PASSWORD,
         decision="approved",
         attested=True,
+        expected_hash=revision.content_hash,
     )
     html = render_to_string("reviews/includes/signoff_manifest.html", {"signoff": signoff})
     assert "Signed by Jane Roe, DO" in html

@@ -170,7 +170,13 @@ class Command(BaseCommand):
             profile.save()
             # Verified before any of the demo's sign-offs.
             with clock(earliest):
-                reviewer_verify(profile=profile, admin_user=admin)
+                reviewer_verify(
+                    profile=profile,
+                    admin_user=admin,
+                    evidence=f"Demo: {row['licensing_body']} licence lookup, licence "
+                    f"{row['licence_number']} active (fictional physician).",
+                    checked_on=earliest.date(),
+                )
             reviewers[row["username"]] = profile
         return reviewers
 
@@ -219,6 +225,7 @@ class Command(BaseCommand):
                     decision=decision,
                     comment=comment,
                     attested=True,
+                    expected_hash=revision.content_hash,
                 )
             return action
 

@@ -39,7 +39,13 @@ def role_permissions() -> dict[str, list[Permission]]:
     Site admins verify reviewers' credentials and manage reviewer profiles, and can read
     everything editors and reviewers can; they do not sign or publish by virtue of the role.
     """
-    editable = Permission.objects.filter(content_type__app_label__in=["articles", "references"])
+    # The review interval is policy, not editing: Site admins hold that permission, not Editors.
+    policy_perms = Permission.objects.filter(
+        content_type__app_label="articles", codename="change_review_interval"
+    )
+    editable = Permission.objects.filter(
+        content_type__app_label__in=["articles", "references"]
+    ).exclude(pk__in=policy_perms)
     viewable = Permission.objects.filter(
         content_type__app_label__in=["articles", "references", "reviews"],
         codename__startswith="view_",
@@ -58,7 +64,7 @@ def role_permissions() -> dict[str, list[Permission]]:
     return {
         EDITORS: list(editable) + list(viewable),
         REVIEWERS: list(viewable) + list(reviewer_extra),
-        SITE_ADMINS: list(viewable) + list(admin_extra),
+        SITE_ADMINS: list(viewable) + list(admin_extra) + list(policy_perms),
     }
 
 

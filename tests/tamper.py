@@ -1,0 +1,48 @@
+"""
+Play "someone with database access": change rows behind the application's back.
+
+The database refuses UPDATE and DELETE on append-only tables (triggers), and the test suite's
+own role cannot turn them off, which is the point. An attacker who owns the database can, so
+the tests that prove tampering is *detected* go around the triggers here, as that attacker
+would: on SQLite by dropping the table's triggers for the statement and recreating them; on
+PostgreSQL by running the statement with triggers disabled for the session (as the owner
+does with `session_replication_role`), which only works when the suite runs as an owner.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+
+_TABLE = re.compile(r"^\s*(?:UPDATE|DELETE\s+FROM|INSERT\s+INTO)\s+(\w+)", re.IGNORECASE)
+
+
+def tamper(sql: str, params=()) -> int:
+    """Run ``sql`` (an UPDATE, DELETE or INSERT on one table) around its triggers."""
+    match = _TABLE.match(sql)
+    if match is None:
+        raise ValueError(f"Not a single-table write: {sql}")
+    table = match.group(1)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [table],
+            )
+            triggers = cursor.fetchall()
+            for name, _ in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+            try:
+                cursor.execute(sql, params)
+                return cursor.rowcount
+            finally:
+                for _, create in triggers:
+                    cursor.execute(create)
+        return _tamper_postgresql(cursor, sql, params)
+
+
+def _tamper_postgresql(cursor, sql, params) -> int:
+    from tests import owner_access
+
+    return owner_access.execute_as_owner(cursor, sql, params)
