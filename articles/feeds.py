@@ -21,10 +21,12 @@ from django.contrib.syndication.views import Feed
 from django.db.models import Exists, F, OuterRef
 from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
 from articles.models import Article
 from articles.structured_data import absolute_url
+from reviews.log import log_state, signed_tree_head
 from reviews.models import SignOff
 
 FEED_SIZE = 30
@@ -59,10 +61,49 @@ def feed_signoffs(limit: int = FEED_SIZE):
     )
 
 
-class ReviewedPagesFeed(Feed):
-    """Newly published and newly re-reviewed pages (Atom 1.0)."""
+# The namespace of the sign-off log's tree head in the feed (an Atom extension element).
+LOG_NAMESPACE = "urn:healthpages:signoff-log"
 
-    feed_type = Atom1Feed
+
+class TreeHeadAtomFeed(Atom1Feed):
+    """
+    Atom 1.0 with the sign-off log's signed tree head in the feed element, so that every feed
+    reader that keeps old copies also keeps old tree heads: proof of history as it was.
+    """
+
+    def root_attributes(self):
+        return {**super().root_attributes(), "xmlns:log": LOG_NAMESPACE}
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        head = self.feed.get("tree_head")
+        if head:
+            handler.addQuickElement(
+                "link",
+                "",
+                {"rel": "related", "type": "application/json", "href": head["url"]},
+            )
+            payload = head["payload"]
+            handler.addQuickElement(
+                "log:treeHead",
+                head["jws"],
+                {
+                    "size": str(payload["tree_size"]),
+                    "root": payload["root_hash"],
+                    "timestamp": payload["timestamp"],
+                },
+            )
+
+
+class ReviewedPagesFeed(Feed):
+    """Newly published and newly re-reviewed pages (Atom 1.0), with the log's tree head."""
+
+    feed_type = TreeHeadAtomFeed
+
+    def feed_extra_kwargs(self, obj):
+        head = signed_tree_head(log_state(), now=timezone.now())
+        head["url"] = absolute_url(reverse("transparency:tree_head"))
+        return {"tree_head": head}
 
     def title(self):
         return f"{settings.SITE_NAME}: new and re-reviewed pages"

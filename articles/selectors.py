@@ -153,7 +153,7 @@ def reviewer_get_public(*, slug: str) -> ReviewerProfile:
     Only verified profiles are public: an unverified one is not presented to readers as a
     medical reviewer.
     """
-    return ReviewerProfile.objects.filter(verified_at__isnull=False).get(slug=slug)
+    return ReviewerProfile.objects.verified().get(slug=slug)
 
 
 def revision_get_for_preview(*, revision_id: int) -> ArticleRevision:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from articles import cache, feeds, public_views, views
+from articles import attestation_views, cache, feeds, public_views, views
 
 app_name = "articles"
 
@@ -17,6 +17,15 @@ urlpatterns = [
     path("articles/<slug:slug>/", cache.cached_article_detail, name="detail"),
     path(
         "articles/<slug:slug>/review-history/", public_views.review_history, name="history"
+    ),
+    # The signed proof of review and the exact bytes it hashes (articles.attestations).
+    path(
+        "articles/<slug:slug>/review.json", attestation_views.review_json, name="review_json"
+    ),
+    path(
+        "articles/<slug:slug>/revision.json",
+        attestation_views.revision_json,
+        name="revision_json",
     ),
     path(
         "articles/<slug:slug>/report-a-problem/",

@@ -386,3 +386,13 @@ if not SIGNING_KEY.strip() and not SIGNING_KEY_FILE:
     SIGNING_KEY_FILE = str(DEV_SIGNING_KEY_FILE)
 elif SIGNING_KEY_FILE and not DEBUG and not Path(SIGNING_KEY_FILE).is_file():
     raise ImproperlyConfigured(f"SIGNING_KEY_FILE names no readable file: {SIGNING_KEY_FILE}")
+
+# The newest signed tree head of the public sign-off log is written here after each signature,
+# outside the database: `verify_signoffs` compares the database with it, which is how deleting
+# the newest records is caught. Keep it on storage the database's administrators cannot write
+# (and, with several servers, shared or collected). Empty turns it off.
+SIGNOFF_LOG_HEAD_FILE = os.environ.get(
+    "SIGNOFF_LOG_HEAD_FILE", "var/transparency/signoff-log-head.json"
+)
+if SIGNOFF_LOG_HEAD_FILE and not Path(SIGNOFF_LOG_HEAD_FILE).is_absolute():
+    SIGNOFF_LOG_HEAD_FILE = str(BASE_DIR / SIGNOFF_LOG_HEAD_FILE)

@@ -46,3 +46,6 @@ PUBMED_EMAIL = "tests@example.invalid"
 # teardown on PostgreSQL.
 for _database in DATABASES.values():  # noqa: F405
     _database["CONN_MAX_AGE"] = 0
+
+# Tests that exercise the log head written outside the database point this at a temporary file.
+SIGNOFF_LOG_HEAD_FILE = ""

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from articles.attestation_views import jwks
 from articles.public_views import robots_txt
 from articles.sitemaps import SITEMAPS
 from config import views
@@ -19,7 +20,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
+    path(".well-known/jwks.json", jwks, name="jwks"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("transparency/", include("reviews.urls")),
     path("", include("articles.urls")),
 ]
 

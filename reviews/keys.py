@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from joserfc import jws
 from joserfc.jwk import OKPKey
 
 # The JWS algorithm name for Ed25519 (RFC 9864, which replaces the older "EdDSA").
@@ -149,6 +151,21 @@ def jwks() -> dict[str, list[dict[str, str]]]:
 def private_jwk() -> OKPKey:
     """The active private key as a joserfc key, for signing JWS attestations."""
     return OKPKey.import_key(_private_key())
+
+
+def canonical_json(data: dict) -> bytes:
+    """Canonical JSON (sorted keys, no spaces, UTF-8): what the site signs."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def sign_jws(payload: dict, *, typ: str) -> str:
+    """A compact JWS of ``payload`` (canonical JSON) by the active key, typed ``typ``."""
+    header = {"alg": JWS_ALGORITHM, "kid": active_key_id(), "typ": typ}
+    return jws.serialize_compact(
+        header, canonical_json(payload), private_jwk(), algorithms=[JWS_ALGORITHM]
+    )
 
 
 def b64url(data: bytes) -> str:

@@ -5,7 +5,10 @@
 #   3. pytest on SQLite;
 #   4. pytest on PostgreSQL: DATABASE_URL when the caller set one, otherwise a throwaway
 #      PostgreSQL 15 cluster started here on a free loopback port and removed afterwards,
-#      also when tests fail or the run is interrupted.
+#      also when tests fail or the run is interrupted. In the throwaway cluster the suite runs
+#      as production does (docs/database-roles.md): the owner (the cluster's superuser)
+#      creates and migrates the test database, and the tests connect as the restricted role
+#      healthpages_app, which owns nothing and cannot switch the append-only triggers off.
 # Extra arguments are passed to both pytest runs (e.g. `scripts/test.sh -x tests/articles`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +77,8 @@ external_db="${DATABASE_URL:-}"
 # Both runs always happen; the script fails if either did.
 log "pytest on SQLite"
 sqlite_status=0
-DATABASE_URL="" TEST_EXPECT_DB_VENDOR=sqlite "${PYTEST[@]}" "$@" || sqlite_status=$?
+DATABASE_URL="" TEST_DB_OWNER_URL="" TEST_EXPECT_APP_ROLE="" TEST_EXPECT_DB_VENDOR=sqlite \
+  "${PYTEST[@]}" "$@" || sqlite_status=$?
 
 finish() {
   local pg_status=$1
@@ -118,8 +122,16 @@ run_pg "$pg_bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
   -o "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
   start >/dev/null
 
-log "pytest on PostgreSQL"
+# The application role: it may log in and nothing more; tests/conftest.py has the owner
+# grant it what production grants (db_grant_app_role), plus TRUNCATE for the test flushes.
+app_role=healthpages_app
+"$pg_bin/psql" "postgres://postgres@127.0.0.1:$port/postgres" -q -v ON_ERROR_STOP=1 -c \
+  "CREATE ROLE $app_role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+
+log "pytest on PostgreSQL (as $app_role; the test database made by its owner)"
 pg_status=0
-DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres" TEST_EXPECT_DB_VENDOR=postgresql \
+DATABASE_URL="postgres://$app_role@127.0.0.1:$port/postgres" \
+  TEST_DB_OWNER_URL="postgres://postgres@127.0.0.1:$port/postgres" \
+  TEST_EXPECT_APP_ROLE="$app_role" TEST_EXPECT_DB_VENDOR=postgresql \
   "${PYTEST[@]}" "$@" || pg_status=$?
 finish $pg_status

@@ -19,7 +19,18 @@ _TABLE = re.compile(r"^\s*(?:UPDATE|DELETE\s+FROM|INSERT\s+INTO)\s+(\w+)", re.IG
 
 
 def tamper(sql: str, params=()) -> int:
-    """Run ``sql`` (an UPDATE, DELETE or INSERT on one table) around its triggers."""
+    """
+    Run ``sql`` (an UPDATE, DELETE or INSERT on one table) around its triggers.
+
+    Fails when no row was touched: on PostgreSQL the owner's connection sees only committed
+    rows, so a test that forgot ``django_db(transaction=True)`` would otherwise prove nothing.
+    """
+    count = _tamper(sql, params)
+    assert count > 0, f"Tampering touched no row: {sql}"
+    return count
+
+
+def _tamper(sql: str, params=()) -> int:
     match = _TABLE.match(sql)
     if match is None:
         raise ValueError(f"Not a single-table write: {sql}")

@@ -1,31 +1,49 @@
-"""Tamper evidence: recompute the sign-off chain and the hashes of signed revisions."""
+"""
+Tamper evidence: check every sign-off record's site signature, the chain between them, the
+revisions they signed, and the log head kept outside the database.
+
+Each function returns a list of problems, one sentence each, naming the record concerned; an
+empty list means nothing was found. `manage.py verify_signoffs` runs them all.
+"""
 
 from __future__ import annotations
 
+from reviews import keys, log, transparency
 from reviews.models import SignOff
 
 
 def signoff_chain_verify() -> list[str]:
     """
-    Recompute every sign-off's record hash and the links between them; list the problems.
+    Every sign-off's site signature, record hash, and link to the one before; the problems.
 
-    An empty list means the chain is intact. A record changed behind the app's back no longer
-    matches its `record_hash`; a record removed or inserted breaks the `previous_hash` link of
-    the one after it. (Changing the newest record *and* its hash is only detectable against a
-    copy of the head hash kept elsewhere: `verify_signoffs` prints it for that purpose.)
+    A record inserted, or rewritten with every hash recomputed, has no valid signature: only
+    the site key (outside the database) can make one. A record removed from the middle breaks
+    the `previous_hash` link of the next. (Removing the *newest* records leaves a valid shorter
+    chain: `signoff_log_head_verify` catches that against the head kept outside the database.)
     """
     problems: list[str] = []
     expected_previous, previous_pk = "", None
     for signoff in SignOff.objects.order_by("pk").iterator():
+        name = f"SignOff #{signoff.pk} ({signoff.get_decision_display().lower()} by "
+        name += f"{signoff.display_name}, {signoff.signed_at:%Y-%m-%d %H:%M %Z})"
         if signoff.compute_record_hash() != signoff.record_hash:
             problems.append(
-                f"SignOff #{signoff.pk}: its contents no longer match its record hash "
+                f"{name}: its contents no longer match its record hash "
                 f"{signoff.record_hash[:12]}… (changed after signing)."
+            )
+        if signoff.version < 2 or not signoff.signature:
+            problems.append(f"{name}: it carries no site signature (made outside the app).")
+        elif not keys.verify(
+            kid=signoff.key_id, data=signoff.canonical_bytes(), signature=signoff.signature
+        ):
+            problems.append(
+                f"{name}: its site signature does not verify with key {signoff.key_id or '?'} "
+                "(forged, or rewritten after signing)."
             )
         if signoff.previous_hash != expected_previous:
             before = f"SignOff #{previous_pk}" if previous_pk else "the start of the chain"
             problems.append(
-                f"SignOff #{signoff.pk}: previous_hash does not link to {before} "
+                f"{name}: previous_hash does not link to {before} "
                 "(a record was changed, removed or inserted)."
             )
         expected_previous, previous_pk = signoff.record_hash, signoff.pk
@@ -34,14 +52,21 @@ def signoff_chain_verify() -> list[str]:
 
 def signoff_revisions_verify() -> list[str]:
     """
-    Check that every signed revision's stored content still hashes to what was signed.
-
-    For each sign-off, the revision's snapshot is hashed again and compared with both the
-    revision's `content_hash` and the hash recorded in the sign-off.
+    Every signed revision against its sign-offs: the same article and number as signed, and
+    stored content that still hashes to both the revision's `content_hash` and the signed hash.
     """
     problems: list[str] = []
     for signoff in SignOff.objects.select_related("revision").order_by("pk").iterator():
         revision = signoff.revision
+        if signoff.version >= 2 and (
+            signoff.article_id_signed != revision.article_id
+            or signoff.revision_number != revision.number
+        ):
+            problems.append(
+                f"SignOff #{signoff.pk}: signed revision {signoff.revision_number} of article "
+                f"{signoff.article_id_signed}, but points at revision {revision.number} of "
+                f"article {revision.article_id} (re-pointed behind the app's back)."
+            )
         actual = revision.compute_hash()
         if actual != revision.content_hash:
             problems.append(
@@ -55,3 +80,48 @@ def signoff_revisions_verify() -> list[str]:
                 f"revision {revision.pk} now hashes to {actual[:12]}…."
             )
     return problems
+
+
+def signoff_log_head_verify(head: dict | None = None) -> list[str]:
+    """
+    The database's log against a signed tree head saved elsewhere: by default the one written
+    outside the database after each signature (`SIGNOFF_LOG_HEAD_FILE`), or ``head`` (for
+    example one saved from the public `/transparency/tree-head.json`).
+
+    Names the records deleted when the database holds fewer entries than the head covers, and
+    reports rewritten history when the first entries no longer have the head's root.
+    """
+    source = "the log head written outside the database"
+    if head is None:
+        head = log.read_head_file()
+        if head is None:
+            return []
+    else:
+        source = "the saved tree head"
+    try:
+        payload = log.verify_tree_head(head)
+    except ValueError as error:
+        return [f"{source[0].upper()}{source[1:]} does not verify: {error}"]
+    size = int(payload["tree_size"])
+    state = log.log_state()
+    if state.size < size:
+        newest = head.get("newest") or {}
+        named = (
+            f" The newest was SignOff #{newest.get('signoff_id')} (record hash "
+            f"{str(newest.get('record_hash', ''))[:12]}…, signed {newest.get('signed_at')})."
+            if newest and newest.get("signoff_id") and size == state.size + 1
+            else ""
+        )
+        return [
+            f"Sign-off records were deleted: {source} ({payload['timestamp']}) covers "
+            f"{size} records, the database holds {state.size}. Missing: the records at "
+            f"positions {state.size + 1}–{size} of the log.{named}"
+        ]
+    root = transparency.hash_to_hex(state.root(size))
+    if root != payload["root_hash"]:
+        return [
+            f"The first {size} sign-off records were rewritten: {source} "
+            f"({payload['timestamp']}) has root {payload['root_hash'][:12]}…, the database's "
+            f"first {size} records give {root[:12]}…."
+        ]
+    return []

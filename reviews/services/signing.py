@@ -10,7 +10,7 @@ from django.db import connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from reviews import checks, keys
+from reviews import checks, keys, log
 from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
 from reviews.services import lockout
 from reviews.services.audit import audit_record, resolve_now
@@ -348,4 +348,6 @@ def _signoff_append(
         now=now,
     )
     decision_recorded.send(sender=SignOff, signoff=signoff, now=now)
+    # The new tree head goes outside the database once the signature is committed.
+    transaction.on_commit(lambda: log.write_head_file(now=now), using=using)
     return signoff

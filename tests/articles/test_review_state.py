@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from lxml import html as lxml_html
@@ -19,6 +18,7 @@ from reviews.models import AuditEvent
 from reviews.services import signoff_create
 from tests.factories.articles import ArticleFactory, StaffUserFactory, TopicFactory, make_live
 from tests.factories.reviews import PASSWORD, ReviewerProfileFactory
+from tests.tamper import tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -139,16 +139,16 @@ def test_a_re_review_moves_last_reviewed_but_not_last_updated(client):
     assert updated and revision.created_at.strftime("%Y-%m-%dT%H:%M:%S") in updated[0]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_content_changed_behind_the_apps_back_loses_its_stamp_and_is_named(client):
     """Acceptance (issue 5, 6): raw SQL changes the live body; no stamp, notice, logged."""
     article = ArticleFactory(live=True)
     revision = article.live_revision
     tampered = dict(revision.snapshot, body="<p>Miracle cure, guaranteed.</p>")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
-            [json.dumps(tampered), revision.pk],
-        )
+    tamper(
+        "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
+        [json.dumps(tampered), revision.pk],
+    )
     response = client.get(article.get_absolute_url())
     assert response.status_code == 503
     body = response.content.decode()
@@ -226,14 +226,14 @@ def test_status_follows_the_newest_revision_through_the_workflow():
     assert status(article) == "withdrawn"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_verify_signoffs_also_names_a_changed_unsigned_revision():
     article = ArticleFactory()
     revision = revision_create(article=article, user=StaffUserFactory())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
-            [json.dumps(dict(revision.snapshot, title="Changed")), revision.pk],
-        )
+    tamper(
+        "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
+        [json.dumps(dict(revision.snapshot, title="Changed")), revision.pk],
+    )
     out = io.StringIO()
     with pytest.raises(CommandError):
         call_command("verify_signoffs", stdout=out, stderr=out)

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from articles.models import Article, ScheduledPublication
@@ -25,6 +24,7 @@ from reviews.models import AuditEvent, ReviewRequest
 from tests.factories.articles import ArticleFactory, EditorFactory, StaffUserFactory
 from tests.factories.reviews import AdminUserFactory, ReviewerProfileFactory
 from tests.factories.workflow import approved_revision, edit_body, sign
+from tests.tamper import tamper as db_tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -47,11 +47,10 @@ def page_text(client, article):
 def tamper(revision, body):
     """Change a stored revision behind the application's back (its hash column untouched)."""
     snapshot = {**revision.snapshot, "body": body}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
-            [json.dumps(snapshot), revision.pk],
-        )
+    db_tamper(
+        "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
+        [json.dumps(snapshot), revision.pk],
+    )
 
 
 def test_submitting_makes_a_revision_and_opens_a_review_request(article, editor):
@@ -102,6 +101,7 @@ def test_a_revision_with_only_changes_requested_is_refused(article, editor):
     assert Article.objects.get(pk=article.pk).live_revision is None
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_revision_changed_after_approval_is_refused_naming_both_hashes(article, editor):
     revision = approved_revision(article, editor=editor)
     signed = revision.content_hash
@@ -123,16 +123,16 @@ def test_a_revision_changed_after_approval_is_refused_naming_both_hashes(article
     assert AuditEvent.objects.filter(action="tamper_detected", revision=revision).exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_approval_of_a_different_hash_is_refused(article, editor):
     revision = approved_revision(article, editor=editor)
     signed = revision.content_hash
     # A consistent rewrite: new snapshot and its correct hash, so only the signature disagrees.
     snapshot = {**revision.snapshot, "body": "<p>Rewritten.</p>"}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE articles_articlerevision SET snapshot = %s, content_hash = %s WHERE id = %s",
-            [json.dumps(snapshot), content_hash(snapshot), revision.pk],
-        )
+    db_tamper(
+        "UPDATE articles_articlerevision SET snapshot = %s, content_hash = %s WHERE id = %s",
+        [json.dumps(snapshot), content_hash(snapshot), revision.pk],
+    )
     with pytest.raises(PublishRefused, match="has no approval of its content") as refused:
         article_publish(article=article, revision=revision, user=editor)
     assert refused.value.code == "hash_mismatch"
@@ -218,6 +218,7 @@ def test_scheduling_is_checked_now_and_publishes_at_the_time(client, article, ed
     assert Article.objects.get(pk=article.pk).first_published_at == later + timedelta(seconds=30)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_scheduled_revision_tampered_with_after_scheduling_is_not_published(article, editor):
     revision = approved_revision(article, editor=editor)
     later = timezone.now() + timedelta(hours=1)

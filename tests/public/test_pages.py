@@ -107,7 +107,8 @@ def test_a_reviewer_profile_shows_credentials_verification_and_the_live_pages_re
     approve(revision_create(article=draft, user=StaffUserFactory()), reviewer)
     page = client.get(reviewer.get_absolute_url()).content.decode()
     for text in ("Rosa Diaz", "MD", "Anaesthesiology", "Medical Board of California",
-                 "Pain physician.", "Credentials verified on", "Reviewed by Rosa"):
+                 "Pain physician.", "Credentials verified on", "licence checked with",
+                 "Reviewed by Rosa"):
         assert text in page
     assert "Draft only page" not in page
 

@@ -1,0 +1,288 @@
+"""
+The insider attacks of the trust issue, one test each: every one of them worked before the
+approval in force, bound identities and revision-bound separation of duties existed.
+
+Tried as a site admin, a superuser, an editor and a physician would, through the services the
+admin calls (and through HTTP where a page is what matters).
+"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.models import ScheduledPublication, Topic
+from articles.services import article_update, revision_create, topic_save
+from articles.workflow import (
+    PublishRefused,
+    article_publish,
+    article_schedule_publication,
+    publish_due_scheduled,
+)
+from reviews.models import AuditEvent, ReviewRequest, SignOff
+from reviews.services import (
+    SignOffRefused,
+    reviewer_profile_save,
+    reviewer_revoke,
+    signoff_create,
+)
+from tests.factories.articles import (
+    ArticleFactory,
+    ContributorFactory,
+    EditorFactory,
+    TopicFactory,
+)
+from tests.factories.reviews import PASSWORD, AdminUserFactory, ReviewerProfileFactory
+from tests.factories.workflow import approved_revision, sign
+
+pytestmark = pytest.mark.django_db
+
+
+def stamp_status(client, article) -> tuple[int, str | None, str]:
+    response = client.get(article.get_absolute_url())
+    html = response.content.decode()
+    marker = 'class="review-stamp" data-review-status="'
+    status = html.split(marker, 1)[1].split('"', 1)[0] if marker in html else None
+    return response.status_code, status, html
+
+
+def test_a_site_admin_cannot_sign_as_a_physician_by_repointing_her_profile():
+    """Point Dr. Roe's verified profile at one's own login, then sign with one's password."""
+    roe = ReviewerProfileFactory(printed_name="Jane Roe", credentials="MD")
+    admin_user = AdminUserFactory()
+    roe.user = admin_user
+    with pytest.raises(ValidationError):
+        reviewer_profile_save(profile=roe, actor=admin_user)
+    roe.refresh_from_db()
+    assert roe.user != admin_user
+    revision = revision_create(article=ArticleFactory(), user=EditorFactory())
+    with pytest.raises(SignOffRefused) as info:
+        signoff_create(
+            revision=revision,
+            user=admin_user,
+            password=PASSWORD,
+            decision="approved",
+            attested=True,
+            expected_hash=revision.content_hash,
+        )
+    assert info.value.code == "no_profile"
+    assert not SignOff.objects.exists()
+
+
+def test_a_later_request_for_changes_stops_publishing_the_approved_revision(client):
+    article = ArticleFactory()
+    editor = EditorFactory()
+    revision = approved_revision(article, editor=editor)
+    sign(revision, decision="changes_requested", comment="The dose is wrong.")
+    with pytest.raises(PublishRefused) as info:
+        article_publish(article=article, revision=revision, user=editor)
+    assert info.value.code == "changes_requested"
+    article.refresh_from_db()
+    assert article.live_revision is None
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_a_later_request_for_changes_cancels_the_scheduled_publication():
+    article = ArticleFactory()
+    editor = EditorFactory()
+    revision = approved_revision(article, editor=editor)
+    article_schedule_publication(
+        article=article,
+        revision=revision,
+        user=editor,
+        publish_at=timezone.now() + timedelta(hours=2),
+    )
+    sign(revision, decision="changes_requested", comment="Outdated guidance.")
+    assert not ScheduledPublication.objects.exists()
+    assert publish_due_scheduled(now=timezone.now() + timedelta(hours=3)) == []
+    article.refresh_from_db()
+    assert article.live_revision is None
+
+
+def test_a_live_page_whose_re_review_asked_for_changes_loses_its_current_stamp(client):
+    article = ArticleFactory(live=True)
+    assert stamp_status(client, article)[1] == "current"
+    asked = sign(article.live_revision, decision="changes_requested", comment="New evidence.")
+    code, status, html = stamp_status(client, article)
+    assert code == 200 and status is None
+    assert "Medically reviewed by" not in html
+    assert "A physician asked for changes to this page on" in html
+    assert asked.signed_at.strftime("%-d %B %Y") in html
+    assert AuditEvent.objects.filter(action="approval_superseded", article=article).exists()
+
+
+def test_with_the_withdraw_setting_a_page_whose_approval_was_taken_back_goes(client, settings):
+    settings.REVIEW_WITHDRAW_OVERDUE = True
+    article = ArticleFactory(live=True)
+    sign(article.live_revision, decision="changes_requested", comment="Unsafe advice.")
+    assert client.get(article.get_absolute_url()).status_code == 404
+    assert article.title not in client.get(reverse("articles:home")).content.decode()
+    assert article.get_absolute_url() not in client.get(reverse("sitemap")).content.decode()
+
+
+@pytest.mark.parametrize("standing", ["unverified", "deactivated"])
+def test_an_approval_is_not_publishable_once_its_signer_lost_good_standing(standing):
+    article = ArticleFactory()
+    editor = EditorFactory()
+    physician = ReviewerProfileFactory()
+    revision = approved_revision(article, editor=editor, reviewer=physician)
+    if standing == "unverified":
+        physician.licence_number = "NEW-1"  # a credential change withdraws the verification
+        reviewer_profile_save(profile=physician, actor=AdminUserFactory())
+    else:
+        physician.user.is_active = False
+        physician.user.save()
+    with pytest.raises(PublishRefused) as info:
+        article_publish(article=article, revision=revision, user=editor)
+    assert info.value.code == "signer_not_in_good_standing"
+
+
+def test_revoking_a_physician_for_cause_takes_her_stamps_off_and_opens_reviews(client):
+    physician = ReviewerProfileFactory()
+    article = ArticleFactory(live=True)
+    sign(article.live_revision, reviewer=physician)  # a re-review: her approval is in force
+    other = ArticleFactory(live=True)  # approved by someone else
+    reviewer_revoke(profile=physician, admin_user=AdminUserFactory(), reason="Licence suspended.")
+    code, status, html = stamp_status(client, article)
+    assert code == 200 and status is None and "Medical review no longer in force" in html
+    assert stamp_status(client, other)[1] == "current"
+    request = ReviewRequest.objects.get(state="open")
+    assert request.revision == article.live_revision
+    reviewer_page = client.get(physician.get_absolute_url())
+    assert reviewer_page.status_code == 404  # no longer presented as a reviewer
+
+
+def test_an_author_taken_off_the_byline_to_sign_is_still_refused():
+    physician = ReviewerProfileFactory()
+    author = ContributorFactory(user=physician.user)
+    article = ArticleFactory(authors=[author])
+    revision = revision_create(article=article, user=EditorFactory())
+    assert revision.byline_user_ids == [physician.user_id]
+    article.authors.set([])  # removed from the byline ...
+    with pytest.raises(SignOffRefused) as info:
+        sign(revision, reviewer=physician)
+    assert info.value.code == "separation_of_duties"
+    assert "when this revision was made" in info.value.message
+    article.authors.set([author])  # ... and put back: nothing was signed meanwhile
+    assert not SignOff.objects.exists()
+
+
+def test_an_editor_whose_draft_edit_someone_else_turned_into_a_revision_cannot_approve_it():
+    physician = ReviewerProfileFactory()
+    physician.user.is_staff = True
+    physician.user.save()
+    article = ArticleFactory()
+    article_update(
+        article=article, data={"body": "<p>My edit.</p>"}, expected_version=1, user=physician.user
+    )
+    revision = revision_create(article=article, user=EditorFactory())
+    assert physician.user_id in revision.editor_ids
+    with pytest.raises(SignOffRefused) as info:
+        sign(revision, reviewer=physician)
+    assert info.value.code == "separation_of_duties"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_separation_of_duties_is_checked_again_when_publishing():
+    """An approval by someone who (per the revision's record) edited it is never published."""
+    physician = ReviewerProfileFactory()
+    editor = EditorFactory()
+    article = ArticleFactory()
+    revision = approved_revision(article, editor=editor, reviewer=physician)
+    # Someone with database access adds the physician to the revision's editors.
+    from tests.tamper import tamper
+
+    tamper(
+        "UPDATE articles_articlerevision SET editor_ids = %s WHERE id = %s",
+        [f"[{editor.pk}, {physician.user_id}]", revision.pk],
+    )
+    with pytest.raises(PublishRefused) as info:
+        article_publish(article=article, revision=revision, user=editor)
+    assert info.value.code == "separation_of_duties"
+
+
+def test_editors_cannot_lengthen_a_review_interval_and_admins_only_within_range():
+    topic = TopicFactory()
+    editor = EditorFactory()
+    topic.review_interval_days = 1095
+    with pytest.raises(ValidationError) as info:
+        topic_save(topic=topic, user=editor)
+    assert "site administrators" in str(info.value)
+    topic.refresh_from_db()
+    assert topic.review_interval_days is None
+    admin_user = AdminUserFactory()
+    topic.review_interval_days = 2_000_000_000
+    with pytest.raises(ValidationError):
+        topic_save(topic=topic, user=admin_user)
+    topic.review_interval_days = 180
+    topic_save(topic=topic, user=admin_user)
+    event = AuditEvent.objects.get(action="policy_changed")
+    assert event.actor == admin_user and event.data == {
+        "topic_id": topic.pk,
+        "before": None,
+        "after": 180,
+    }
+
+
+def test_the_database_refuses_an_out_of_range_review_interval():
+    topic = TopicFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Topic.objects.filter(pk=topic.pk).update(review_interval_days=2_000_000_000)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Topic.objects.filter(pk=topic.pk).update(review_interval_days=7)
+
+
+def test_an_editor_cannot_untick_the_needs_review_flag_of_a_retraction():
+    article = ArticleFactory(live=True)
+    editor = EditorFactory()
+    article_update(
+        article=article,
+        data={"needs_review": True, "needs_review_reason": "Cited paper 123 was retracted."},
+        expected_version=article.version,
+        user=editor,
+    )
+    article.refresh_from_db()
+    with pytest.raises(ValidationError) as info:
+        article_update(
+            article=article,
+            data={"needs_review": False, "needs_review_reason": ""},
+            expected_version=article.version,
+            user=editor,
+        )
+    assert "needs_review" in info.value.message_dict
+    article.refresh_from_db()
+    assert article.needs_review and "retracted" in article.needs_review_reason
+    # A new physician approval, once published, clears it.
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        revision = approved_revision(article, editor=editor)
+        article_publish(article=article, revision=revision, user=editor)
+    article.refresh_from_db()
+    assert not article.needs_review
+
+
+def test_the_topic_admin_shows_the_interval_read_only_to_editors(client):
+    topic = TopicFactory()
+    client.force_login(EditorFactory())
+    page = client.get(reverse("admin:articles_topic_change", args=[topic.pk])).content.decode()
+    assert 'name="review_interval_days"' not in page
+
+
+def test_a_forged_interval_post_by_an_editor_changes_nothing(client):
+    topic = TopicFactory()
+    client.force_login(EditorFactory())
+    client.post(
+        reverse("admin:articles_topic_change", args=[topic.pk]),
+        {
+            "name": topic.name,
+            "slug": topic.slug,
+            "description": "",
+            "review_interval_days": "1095",
+        },
+    )
+    topic.refresh_from_db()
+    assert topic.review_interval_days is None
+
