@@ -136,6 +136,26 @@ def test_missing_secret_key_with_debug_off_is_a_clear_start_up_error():
     assert "required when DJANGO_DEBUG is off" in result.stderr
 
 
+def test_no_signing_key_with_debug_off_is_a_clear_start_up_error(tmp_path):
+    """Production never runs without the signing key held outside the database."""
+    env = {**PRODUCTION_ENV, "SIGNING_KEY": "", "SIGNING_KEY_FILE": ""}
+    result = _run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "No signing key: SIGNING_KEY_FILE (or SIGNING_KEY) is required" in result.stderr
+    missing = {**env, "SIGNING_KEY_FILE": str(tmp_path / "absent.pem")}
+    result = _run_manage("check", env=missing)
+    assert result.returncode != 0 and "names no readable file" in result.stderr
+    key_file = tmp_path / "signing.pem"
+    created = _run_manage(
+        "signing_key_create", str(key_file), env={**env, "DJANGO_DEBUG": "1"}
+    )
+    assert created.returncode == 0, created.stderr
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert _run_manage("check", env={**env, "SIGNING_KEY_FILE": str(key_file)}).returncode == 0
+    again = _run_manage("signing_key_create", str(key_file), env={**env, "DJANGO_DEBUG": "1"})
+    assert again.returncode != 0 and "never overwritten" in again.stderr
+
+
 def test_every_setting_read_from_the_environment_is_documented_in_env_example():
     settings_source = (ROOT / "config" / "settings.py").read_text()
     names = set(re.findall(r"env_(?:bool|list|int)\(\s*\"([A-Z_]+)\"", settings_source))
