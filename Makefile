@@ -28,6 +28,7 @@ serve:
 lint:
 	@scripts/bootstrap.sh --dev
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/lint-imports
 
 bench:
 	@scripts/bootstrap.sh --dev

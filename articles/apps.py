@@ -9,9 +9,9 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Editorial content"
 
     def ready(self) -> None:
-        from articles import receivers
-        from articles.cache import connect_signals
-        from articles.selectors import citations_retracted_among
+        from articles.public.cache import connect_signals
+        from articles.publishing import receivers
+        from articles.publishing.selectors import citations_retracted_among
         from reviews.checks import set_retraction_source
 
         # The review checks must know which cited papers are retracted, a fact held by

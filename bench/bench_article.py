@@ -69,7 +69,7 @@ def article_path(env) -> str:
     """The URL of the first live demo article, read through the public selector."""
     code = (
         "import django; django.setup();"
-        "from articles.selectors import article_list_public;"
+        "from articles.public.selectors import article_list_public;"
         "print(article_list_public()[0].get_absolute_url())"
     )
     out = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, check=True,

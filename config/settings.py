@@ -167,7 +167,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
-# Seconds a rendered article page is kept in the cache (articles.cache); 0 turns it off.
+# Seconds a rendered article page is kept in the cache (articles.public.cache); 0 turns it off.
 ARTICLE_CACHE_SECONDS = env_int("ARTICLE_CACHE_SECONDS", 600)
 
 # --- Authentication -----------------------------------------------------------------------

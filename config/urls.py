@@ -6,9 +6,9 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.attestation_views import jwks
-from articles.public_views import robots_txt
-from articles.sitemaps import SITEMAPS
+from articles.public.attestation_views import jwks
+from articles.public.pages import robots_txt
+from articles.public.sitemaps import SITEMAPS
 from config import views
 
 admin.site.site_header = "Health pages: editorial admin"
@@ -23,7 +23,7 @@ urlpatterns = [
     path(".well-known/jwks.json", jwks, name="jwks"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("transparency/", include("reviews.urls")),
-    path("", include("articles.urls")),
+    path("", include("articles.public.urls")),
 ]
 
 if settings.DEBUG:

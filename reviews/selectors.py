@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from reviews.models import ReviewRequest, SignOff
 
 if TYPE_CHECKING:
-    from articles.models import ArticleRevision
+    from reviews.types import SignableRevision as ArticleRevision
 
 
 def approval_in_force(revision: ArticleRevision) -> SignOff | None:

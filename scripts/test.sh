@@ -71,6 +71,8 @@ PYTEST=(.venv/bin/pytest -p no:cacheprovider)
 # --- 2. lint -------------------------------------------------------------------------------
 log "ruff check"
 .venv/bin/ruff check .
+log "lint-imports (imports flow one way: pyproject.toml [tool.importlinter])"
+.venv/bin/lint-imports
 
 # --- 3. SQLite -----------------------------------------------------------------------------
 external_db="${DATABASE_URL:-}"

@@ -2,7 +2,7 @@
 Site pages, readers' problem reports and public correction notes; seeds the editorial policy.
 """
 
-import articles.sanitize
+import articles.content.sanitize
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 def seed_editorial_policy(apps, schema_editor):
     """Create the editorial policy page with its default text, unless one exists already."""
-    from articles.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLICY_TITLE
+    from articles.public.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLICY_TITLE
 
     SitePage = apps.get_model("articles", "SitePage")
     SitePage.objects.get_or_create(
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('slug', models.SlugField(help_text='Which page this is, e.g. "editorial-policy". The site looks pages up by it.', max_length=80, unique=True)),
                 ('title', models.CharField(help_text="The page's heading.", max_length=200)),
-                ('body', models.TextField(help_text='The page text. Headings, lists and links are kept; every image needs alt text.', validators=[articles.sanitize.validate_images_have_alt])),
+                ('body', models.TextField(help_text='The page text. Headings, lists and links are kept; every image needs alt text.', validators=[articles.content.sanitize.validate_images_have_alt])),
                 ('updated_at', models.DateTimeField(auto_now=True, help_text='When the page was last changed (shown to readers).')),
             ],
             options={

@@ -1,15 +1,18 @@
 """
 Template tags of the public pages. They call Python helpers; no rule is worked out in a template.
 
-- `{% article_json_ld %}`: the page's JSON-LD (`articles.structured_data`), from its context;
-- `{{ revision|reading_minutes }}`: the reading time of a revision (`articles.reading_time`);
+- `{% article_json_ld %}`: the page's JSON-LD (`articles.publishing.structured_data`), from
+  its context;
+- `{{ revision|reading_minutes }}`: the reading time of a revision
+  (`articles.publishing.reading_time`);
 - `{% absolute_url path %}`: a path on the public address (SITE_URL), for canonical links;
 - `{% page_cache_facts %}`: records what an article page was rendered from for the page cache.
 """
 
 from django import template
 
-from articles import cache, reading_time, structured_data
+from articles.public import cache
+from articles.publishing import reading_time, structured_data
 
 register = template.Library()
 
@@ -35,7 +38,7 @@ def absolute_url(path):
 @register.simple_tag(takes_context=True)
 def page_cache_facts(context):
     """
-    Leave the page's review facts on the request for `articles.cache`; renders nothing.
+    Leave the page's review facts on the request for `articles.public.cache`; renders nothing.
 
     The cache wrapper stores them next to the HTML so that a hit can tell, from `now` alone,
     whether the stored page's review status is still right.

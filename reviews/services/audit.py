@@ -14,7 +14,8 @@ from reviews.models import AuditEvent, ReminderLog
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from articles.models import Article, ArticleRevision
+    from reviews.types import Reviewable as Article
+    from reviews.types import SignableRevision as ArticleRevision
 
 
 def resolve_now(now: datetime | None) -> datetime:

@@ -19,7 +19,7 @@ from reviews.signals import decision_recorded
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from articles.models import ArticleRevision
+    from reviews.types import SignableRevision as ArticleRevision
 
 # Key of the PostgreSQL advisory lock that serialises sign-offs (any fixed 64-bit number;
 # this one spells "SIGNOFF" in ASCII).

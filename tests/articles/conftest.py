@@ -26,7 +26,7 @@ class FakePubMed:
 def pubmed_down(monkeypatch):
     """Every PubMed client built from settings is unreachable."""
     fake = FakePubMed(down=True)
-    monkeypatch.setattr("articles.services.pubmed_client_from_settings", lambda: fake)
+    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", lambda: fake)
     return fake
 
 
@@ -34,7 +34,7 @@ def pubmed_down(monkeypatch):
 def pubmed_up(monkeypatch):
     """Every PubMed client built from settings answers with a minimal record per PMID."""
     fake = FakePubMed()
-    monkeypatch.setattr("articles.services.pubmed_client_from_settings", lambda: fake)
+    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", lambda: fake)
     return fake
 
 
@@ -46,4 +46,4 @@ class _NoNetwork:
 @pytest.fixture(autouse=True)
 def _no_pubmed(monkeypatch):
     """Tests never reach PubMed: a client built from settings fails the test if used."""
-    monkeypatch.setattr("articles.services.pubmed_client_from_settings", _NoNetwork)
+    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", _NoNetwork)

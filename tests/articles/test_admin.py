@@ -251,7 +251,7 @@ def test_the_change_list_runs_a_constant_number_of_queries(editor_client):
 def test_the_change_page_lists_the_references_in_order_with_labels_and_retraction_warnings(
     admin_client,
 ):
-    from articles.services import article_update, revision_create
+    from articles.content.services import article_update, revision_create
     from tests.factories.articles import ArticleFactory, CitationFactory, StaffUserFactory
 
     CitationFactory(pmid="111", title="First source", evidence_label="meta_analysis")
@@ -276,7 +276,7 @@ def test_the_change_page_lists_the_references_in_order_with_labels_and_retractio
 
 
 def test_the_diff_folds_long_unchanged_runs_around_a_change():
-    from articles.admin.diff import diff_snapshots
+    from articles.content.admin.diff import diff_snapshots
 
     body = "".join(f"<p>Paragraph {n}.</p>" for n in range(20))
     old = {"title": "T", "standfirst": "S", "body": body}

@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.content.services import article_update, revision_create, topic_save
 from articles.models import ScheduledPublication, Topic
-from articles.services import article_update, revision_create, topic_save
-from articles.workflow import (
+from articles.publishing.workflow import (
     PublishRefused,
     article_publish,
     article_schedule_publication,

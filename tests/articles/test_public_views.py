@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from articles.services import article_update, revision_create
+from articles.content.services import article_update, revision_create
 from tests.factories.articles import (
     ArticleFactory,
     CitationFactory,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from articles.workflow import article_publish, article_submit_for_review
+from articles.publishing.workflow import article_publish, article_submit_for_review
 from references.models import Citation
 from reviews.models import AuditEvent, SignOff
 from tests.factories.articles import ArticleFactory, CitationFactory, EditorFactory

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import html as lxml_html
 
+from articles.content.services import article_update, revision_create
 from articles.models import Article
-from articles.services import article_update, revision_create
 from reviews import policy
 from reviews.models import AuditEvent
 from reviews.services import signoff_create

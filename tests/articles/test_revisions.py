@@ -2,9 +2,9 @@
 
 import pytest
 
+from articles.content.services import revision_create
+from articles.content.snapshot import canonical_bytes, content_hash
 from articles.models import ArticleRevision, RevisionCitation, RevisionImmutableError
-from articles.services import revision_create
-from articles.snapshot import canonical_bytes, content_hash
 from tests.factories.articles import ArticleFactory, CitationFactory, StaffUserFactory
 
 SNAPSHOT = {

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from articles.sanitize import (
+from articles.content.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     images_without_alt,
@@ -212,7 +212,7 @@ def test_images_without_alt_are_counted():
 def test_the_public_page_of_an_article_written_with_the_whole_corpus_has_nothing_executable(
     client,
 ):
-    from articles.services import article_create
+    from articles.content.services import article_create
     from tests.factories.articles import StaffUserFactory, TopicFactory, make_live
 
     body = "\n".join(f"<p>Payload {n}:</p>{payload}" for n, payload in enumerate(XSS_CORPUS))

@@ -3,14 +3,14 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from articles.models import Article, ArticleRevision, RevisionCitation, SlugRedirect
-from articles.services import (
+from articles.content.services import (
     StaleArticleError,
     article_create,
     article_update,
     revision_create,
 )
-from articles.snapshot import content_hash
+from articles.content.snapshot import content_hash
+from articles.models import Article, ArticleRevision, RevisionCitation, SlugRedirect
 from references.models import Citation
 from tests.factories.articles import (
     ArticleFactory,

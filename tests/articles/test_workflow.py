@@ -8,10 +8,10 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from articles.content.services import revision_create
+from articles.content.snapshot import content_hash
 from articles.models import Article, ScheduledPublication
-from articles.services import revision_create
-from articles.snapshot import content_hash
-from articles.workflow import (
+from articles.publishing.workflow import (
     PublishRefused,
     WorkflowRefused,
     article_publish,

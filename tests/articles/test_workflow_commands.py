@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from articles.models import Article
-from articles.workflow import article_publish
+from articles.publishing.workflow import article_publish
 from references.models import Citation
 from references.pubmed import PubMedClient
 from reviews.models import AuditEvent, ReminderLog

@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
+from articles.content.services import revision_create
 from articles.models import Article, Comparison, Contributor, FAQEntry, Takeaway, Topic
-from articles.services import revision_create
 from references.models import Citation
 
 PASSWORD = "editor-test-password"

@@ -6,8 +6,8 @@ import functools
 
 import time_machine
 
+from articles.content.services import article_update, revision_create
 from articles.models import Article, ArticleRevision
-from articles.services import article_update, revision_create
 from reviews.models import SignOff
 from reviews.services import signoff_create
 from tests.factories.articles import EditorFactory

@@ -16,7 +16,7 @@ class _NoNetwork:
 @pytest.fixture(autouse=True)
 def _no_pubmed(monkeypatch):
     """Tests never reach PubMed: a client built from settings fails the test if used."""
-    monkeypatch.setattr("articles.services.pubmed_client_from_settings", _NoNetwork)
+    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", _NoNetwork)
 
 
 def approve(revision, reviewer=None, *, now=None):
@@ -44,8 +44,8 @@ def publish(article, reviewer=None, *, editor=None, now=None):
     Returns the approving sign-off. Unlike `make_live`, this records the "published" audit
     event that the review history lists.
     """
-    from articles.services import revision_create
-    from articles.workflow import article_publish
+    from articles.content.services import revision_create
+    from articles.publishing.workflow import article_publish
     from tests.factories.articles import EditorFactory
 
     editor = editor or EditorFactory()
@@ -63,8 +63,8 @@ def editorial_policy_page(db):
     Browser tests run in transactions that end with a table flush, which removes rows that
     migrations seeded; tests that need the seeded row make sure it is there.
     """
-    from articles.models.site import EDITORIAL_POLICY_SLUG, SitePage
-    from articles.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLICY_TITLE
+    from articles.public.models import EDITORIAL_POLICY_SLUG, SitePage
+    from articles.public.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLICY_TITLE
 
     page, _ = SitePage.objects.get_or_create(
         slug=EDITORIAL_POLICY_SLUG,

@@ -23,8 +23,8 @@ from joserfc import jws
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
+from articles.content.services import revision_create
 from articles.models import SlugRedirect
-from articles.services import revision_create
 from reviews import keys
 from reviews.models import AuditEvent
 from reviews.services import review_request_create, signoff_create

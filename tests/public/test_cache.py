@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.services import article_update
-from articles.workflow import article_unpublish
+from articles.content.services import article_update
+from articles.publishing.workflow import article_unpublish
 from tests.factories.articles import (
     ArticleFactory,
     CitationFactory,

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from lxml import etree
 
-from articles.services import article_update, revision_create
-from articles.workflow import article_unpublish
+from articles.content.services import article_update, revision_create
+from articles.publishing.workflow import article_unpublish
 from tests.factories.articles import (
     ArticleFactory,
     ContributorFactory,

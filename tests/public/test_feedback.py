@@ -4,9 +4,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from articles import feedback
+from articles.content.services import revision_create
 from articles.models import ProblemReport
-from articles.services import revision_create
+from articles.public import feedback
 from tests.factories.articles import ArticleFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.content.services import article_update, revision_create
 from articles.models import CorrectionNote, SitePage
-from articles.models.site import EDITORIAL_POLICY_SLUG
-from articles.reading_time import reading_minutes, snapshot_words
-from articles.services import article_update, revision_create
+from articles.public.models import EDITORIAL_POLICY_SLUG
+from articles.publishing.reading_time import reading_minutes, snapshot_words
 from tests.factories.articles import (
     ArticleFactory,
     ContributorFactory,

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from articles.models import CorrectionNote, ProblemReport, SitePage
-from articles.models.site import EDITORIAL_POLICY_SLUG
+from articles.public.models import EDITORIAL_POLICY_SLUG
 from tests.factories.articles import ArticleFactory
 from tests.factories.reviews import AdminUserFactory
 

@@ -8,8 +8,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from articles.services import revision_create
-from articles.structured_data import json_ld
+from articles.content.services import revision_create
+from articles.publishing.structured_data import json_ld
 from tests.factories.articles import (
     ArticleFactory,
     CitationFactory,

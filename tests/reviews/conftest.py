@@ -2,8 +2,8 @@
 
 import pytest
 
+from articles.content.snapshot import content_hash
 from articles.models import ArticleRevision
-from articles.snapshot import content_hash
 from reviews import checks
 from tests.factories.articles import ArticleFactory, StaffUserFactory
 from tests.factories.reviews import PASSWORD, ReviewerProfileFactory

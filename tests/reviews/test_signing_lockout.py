@@ -9,8 +9,8 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.core import mail
 
+from articles.content.services import revision_create
 from articles.management.commands.setup_site import SITE_ADMINS
-from articles.services import revision_create
 from reviews.models import AuditEvent, SignOff
 from reviews.services import SignOffRefused, signoff_create
 from reviews.services.audit import audit_record

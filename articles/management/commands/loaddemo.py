@@ -30,15 +30,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from articles.content.models import Article, Contributor, Topic
+from articles.content.services import article_create, article_update, revision_create
 from articles.management.commands.setup_site import (
     DEMO_USERS,
     EDITORS,
     REVIEWERS,
     roles_update,
 )
-from articles.models import Article, Contributor, Topic
-from articles.services import article_create, article_update, revision_create
-from articles.workflow import article_publish
+from articles.publishing.workflow import article_publish
 from references.models import Citation
 from references.parsers import parse_efetch_xml
 from references.services import citations_import_records

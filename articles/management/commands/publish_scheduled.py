@@ -7,7 +7,7 @@ Publish the scheduled publications that are due. Meant for cron, every minute:
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from articles.workflow import publish_due_scheduled
+from articles.publishing.workflow import publish_due_scheduled
 
 
 class Command(BaseCommand):

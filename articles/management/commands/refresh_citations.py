@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from articles.models import Article, RevisionCitation
+from articles.content.models import Article, RevisionCitation
 from references import services as references
 from reviews.models import AuditEvent
 from reviews.services import audit_record
@@ -63,8 +63,8 @@ def flag_citing_articles(*, citation) -> list[Article]:
 
     The reason is appended to any existing one (an article already flagged for this PMID is
     left alone). `updated_at` moves (so only an approval signed
-    after this clears the flag, see `articles.workflow`) and so does `version`, so that an editor
-    whose form was opened before now cannot save the flag away unnoticed.
+    after this clears the flag, see `articles.publishing.workflow`) and so does `version`, so that
+    an editor whose form was opened before now cannot save the flag away unnoticed.
     """
     # A subquery rather than a join: PostgreSQL refuses FOR UPDATE together with DISTINCT.
     citing = RevisionCitation.objects.filter(citation=citation).values("revision_id")

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.management.commands.setup_site import EDITORS
-from articles.selectors import reviews_due
+from articles.publishing.selectors import reviews_due
 from reviews import policy
 from reviews.models import ReminderLog
 from reviews.services import reminder_claim

@@ -6,7 +6,8 @@ it needs no database and no key of ours, only what the site publishes. The attes
 saved ``review.json`` or its http(s) address; the JWK Set and the canonical export default to
 the addresses the attestation names (``jwks_url``, ``canonical_export_url``), which must then
 be on the same site as the attestation's issuer, so a forged attestation cannot point at keys
-of its own choosing. The checks themselves are `articles.attestations.attestation_verify`.
+of its own choosing. The checks themselves are
+`articles.publishing.attestations.attestation_verify`.
 
 Exits 0 and prints what was verified, or fails (CommandError, non-zero exit) naming the check
 that failed.
@@ -23,7 +24,7 @@ from urllib.request import Request, urlopen
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.attestations import AttestationInvalid, attestation_verify
+from articles.publishing.attestations import AttestationInvalid, attestation_verify
 
 TIMEOUT_SECONDS = 15
 MAX_BYTES = 5 * 1024 * 1024

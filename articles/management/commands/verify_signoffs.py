@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Exists, OuterRef
 
-from articles.models import Article, ArticleRevision
+from articles.content.models import Article, ArticleRevision
 from reviews.models import AuditEvent, SignOff
 from reviews.services import audit_record, signoff_chain_verify, signoff_revisions_verify
 from reviews.services.integrity import signoff_log_head_verify

@@ -1,0 +1,1 @@
+"""The editable side: topics, contributors, the article draft, its immutable revisions, editing."""

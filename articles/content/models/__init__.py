@@ -1,0 +1,35 @@
+"""Draft models and the immutable revisions made from them."""
+
+from articles.content.models.drafts import (
+    Article,
+    ArticleQuerySet,
+    ArticleType,
+    Comparison,
+    Contributor,
+    FAQEntry,
+    SlugRedirect,
+    Takeaway,
+    Topic,
+)
+from articles.content.models.revisions import (
+    ArticleRevision,
+    RevisionCitation,
+    RevisionImmutableError,
+    RevisionQuerySet,
+)
+
+__all__ = [
+    "Article",
+    "ArticleQuerySet",
+    "ArticleRevision",
+    "ArticleType",
+    "Comparison",
+    "Contributor",
+    "FAQEntry",
+    "RevisionCitation",
+    "RevisionImmutableError",
+    "RevisionQuerySet",
+    "SlugRedirect",
+    "Takeaway",
+    "Topic",
+]

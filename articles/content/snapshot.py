@@ -1,0 +1,61 @@
+"""
+The revision snapshot and its canonical hash (format: docs/architecture.md).
+
+A snapshot is everything a reader sees in an article's content and nothing else, so its hash
+changes exactly when the reader-visible content does. The serialisation is canonical (sorted
+keys, no whitespace, UTF-8) so that the same content always gives the same hash, on any
+machine and any database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from articles.content.sanitize import sanitize_html
+
+if TYPE_CHECKING:
+    from articles.content.models import Article
+    from references.models import Citation
+
+
+def canonical_bytes(snapshot: dict[str, Any]) -> bytes:
+    """The canonical serialisation of a snapshot, the input of its hash."""
+    return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def content_hash(snapshot: dict[str, Any]) -> str:
+    """SHA-256 hex digest of the snapshot's canonical serialisation."""
+    return hashlib.sha256(canonical_bytes(snapshot)).hexdigest()
+
+
+def build_snapshot(article: Article, citations: Iterable[Citation]) -> dict[str, Any]:
+    """
+    Freeze the article's current draft into a snapshot dict.
+
+    `citations` are the body's sources in reference-list order (first appearance in the body).
+    HTML is sanitised again here, although the services already did so on save: a snapshot is
+    what a physician signs and the public reads, so it must be clean whatever path wrote the
+    draft. Sanitising is idempotent, so clean input is unchanged.
+    """
+    from references.markers import normalise_markers
+
+    return {
+        "title": article.title,
+        "standfirst": article.standfirst,
+        "body": normalise_markers(sanitize_html(article.body)),
+        "takeaways": [takeaway.text for takeaway in article.takeaways.all()],
+        "faq": [
+            {"question": entry.question, "answer": sanitize_html(entry.answer)}
+            for entry in article.faq_entries.all()
+        ],
+        "comparisons": [
+            {"term": item.term, "explanation": item.explanation}
+            for item in article.comparisons.all()
+        ],
+        "citations": [citation.snapshot() for citation in citations],
+    }

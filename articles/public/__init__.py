@@ -1,0 +1,1 @@
+"""What readers reach: views, lists, search, feeds, sitemaps, page cache, feedback, site pages."""

@@ -1,0 +1,102 @@
+"""
+The machine-readable proof of review: ``review.json``, ``revision.json`` and the site's JWKS.
+
+Short views over the public gate, like `articles.public.views`: an article that is not public, a
+page withdrawn, or a page that shows no review stamp has neither an attestation nor an export (404),
+so the pair exists exactly when the page says "Medically reviewed by". A former slug answers
+301 to the current address, as the page does. What is signed and how to check it:
+`articles.publishing.attestations`.
+
+The three answers are public data about public pages: cacheable by shared caches and readable
+from any origin (``Access-Control-Allow-Origin: *``), so a verifier running in a browser on
+another site can fetch them. They carry no cookies and no per-visitor content.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from articles.content.models import Article
+from articles.content.snapshot import canonical_bytes
+from articles.public import selectors
+from articles.publishing.attestations import attestation_document
+from articles.publishing.review_state import review_state_for
+from reviews import keys
+
+ATTESTATION_MAX_AGE = 300
+JWKS_MAX_AGE = 3600
+
+
+def _public(response: HttpResponse, max_age: int) -> HttpResponse:
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _attested(slug: str, url_name: str):
+    """
+    ``(article, review, None)`` for a page that shows a stamp, or ``(None, None, response)``
+    with a redirect for a former slug; raises Http404 otherwise.
+    """
+    try:
+        article = selectors.article_get_public(slug=slug)
+    except Article.DoesNotExist:
+        target = selectors.article_redirect_get_public(old_slug=slug)
+        if target is None:
+            raise Http404("No such article") from None
+        return None, None, redirect(url_name, slug=target.slug, permanent=True)
+    # Tampering is logged and audited by the page view, which the page cache shields; these
+    # uncached answers must not let anyone write to the audit trail at will.
+    review = review_state_for(
+        article=article, revision=article.live_revision, now=timezone.now(), log_tampering=False
+    )
+    if review.withdrawn or not review.show_stamp:
+        raise Http404("This page has no physician approval in force")
+    return article, review, None
+
+
+@require_safe
+def review_json(request, slug):
+    """The signed attestation of the live revision's review (`articles.publishing.attestations`)."""
+    article, review, response = _attested(slug, "articles:review_json")
+    if response is not None:
+        return response
+    document = attestation_document(
+        article=article, revision=article.live_revision, review=review, now=timezone.now()
+    )
+    return _public(
+        JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2}),
+        ATTESTATION_MAX_AGE,
+    )
+
+
+@require_safe
+def revision_json(request, slug):
+    """
+    The canonical export: the live revision's snapshot in exactly the bytes that were hashed,
+    so that SHA-256 of this body is the attestation's ``content_hash``.
+    """
+    article, _review, response = _attested(slug, "articles:revision_json")
+    if response is not None:
+        return response
+    return _public(
+        HttpResponse(
+            canonical_bytes(article.live_revision.snapshot),
+            content_type="application/json; charset=utf-8",
+        ),
+        ATTESTATION_MAX_AGE,
+    )
+
+
+@require_safe
+def jwks(request):
+    """The site's public signing keys (RFC 7517 JWK Set): the active key first, then retired."""
+    return _public(
+        HttpResponse(json.dumps(keys.jwks(), indent=2), content_type="application/jwk-set+json"),
+        JWKS_MAX_AGE,
+    )

@@ -1,0 +1,1 @@
+"""From approval to the public: workflow, review state, rendering, attestations, review screen."""

@@ -1,0 +1,367 @@
+"""Admin for articles (CKEditor, inlines, optimistic locking), topics and contributors."""
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import path, reverse
+from django.utils import timezone
+
+from articles.content.admin import revisions
+from articles.content.admin.forms import ArticleAdminForm, FAQEntryForm
+from articles.content.models import (
+    Article,
+    Comparison,
+    Contributor,
+    FAQEntry,
+    RevisionCitation,
+    SlugRedirect,
+    Takeaway,
+    Topic,
+)
+from articles.content.services import (
+    ARTICLE_FIELDS,
+    ARTICLE_RELATIONS,
+    article_create,
+    article_update,
+    revision_create,
+    topic_save,
+)
+from articles.publishing.admin import publishing, review
+from reviews import policy
+
+# The values of the `status` annotation (ArticleQuerySet.with_status), in workflow order.
+STATUSES = [
+    ("draft", "Draft"),
+    ("in_review", "In review"),
+    ("changes_requested", "Changes requested"),
+    ("approved", "Approved, not published"),
+    ("published", "Published"),
+    ("withdrawn", "Withdrawn"),
+]
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Filter on the annotated `status` (ArticleQuerySet.with_status)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return STATUSES
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    """
+    Filter live articles by where their medical review stands, on the `next_review_due`
+    annotation, with the same boundaries as `reviews.policy.review_status`: overdue from the
+    due instant, due soon within REVIEW_DUE_SOON_DAYS before it.
+    """
+
+    title = "medical review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("current", "Current"),
+            ("due-soon", "Due soon"),
+            ("overdue", "Overdue"),
+            ("never", "Never reviewed"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        soon = now + timedelta(days=policy.default_due_soon_days())
+        if self.value() == "current":
+            return queryset.filter(next_review_due__gt=soon)
+        if self.value() == "due-soon":
+            return queryset.filter(next_review_due__gt=now, next_review_due__lte=soon)
+        if self.value() == "overdue":
+            return queryset.filter(next_review_due__lte=now)
+        if self.value() == "never":
+            return queryset.filter(last_reviewed_at__isnull=True)
+        return queryset
+
+
+class TakeawayInline(admin.TabularInline):
+    model = Takeaway
+    fields = ["position", "text"]
+    extra = 1
+    verbose_name_plural = "Key takeaways (shown in a box above the body)"
+
+
+class ComparisonInline(admin.StackedInline):
+    model = Comparison
+    fields = ["position", "term", "explanation"]
+    extra = 0
+    verbose_name_plural = 'Comparisons ("how it differs", after the body)'
+
+
+class FAQEntryInline(admin.StackedInline):
+    model = FAQEntry
+    form = FAQEntryForm
+    extra = 0
+    verbose_name_plural = "FAQ (after the comparisons)"
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    """
+    Articles. Saving goes through the services: `article_create`/`article_update` in
+    `save_model`, then the inlines, then `revision_create` once the whole draft is stored.
+    The admin wraps the request in one transaction, so a refused save stores nothing.
+    """
+
+    form = ArticleAdminForm
+    change_form_template = "admin/articles/article/change_form.html"
+    inlines = [TakeawayInline, ComparisonInline, FAQEntryInline]
+    fieldsets = [
+        (
+            "Page header",
+            {"fields": ["topics", "title", "slug", "standfirst", "authors", "expected_version"]},
+        ),
+        ("Body", {"fields": ["body"]}),
+        ("Listing", {"fields": ["article_type", "featured"]}),
+        ("Medical review flag", {"fields": ["needs_review", "needs_review_reason"]}),
+    ]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["topics", "authors"]
+    list_display = [
+        "title",
+        "topic_names",
+        "status",
+        "updated_at",
+        "last_reviewed_at",
+        "next_review_due",
+        "review_status",
+    ]
+    list_filter = [StatusFilter, ReviewDueFilter, "topics", "authors"]
+    search_fields = ["title", "body"]
+    list_select_related = ["live_revision"]
+
+    def get_queryset(self, request):
+        # Status and review dates are annotations and topics one prefetch, so the change list
+        # costs the same few queries for 10 articles or 100.
+        return (
+            super()
+            .get_queryset(request)
+            .with_status()
+            .with_review_dates()
+            .prefetch_related("topics")
+        )
+
+    @admin.display(description="Topics")
+    def topic_names(self, obj):
+        return ", ".join(topic.name for topic in obj.topics.all())
+
+    @admin.display(description="Status", ordering="status")
+    def status(self, obj):
+        return dict(STATUSES).get(obj.status, obj.status)
+
+    @admin.display(description="Last reviewed", ordering="last_reviewed_at")
+    def last_reviewed_at(self, obj):
+        return obj.last_reviewed_at
+
+    @admin.display(description="Next review due", ordering="next_review_due")
+    def next_review_due(self, obj):
+        return obj.next_review_due
+
+    @admin.display(description="Review")
+    def review_status(self, obj):
+        # From the annotation, with the policy's boundaries: no query per row.
+        if obj.next_review_due is None:
+            return "-"
+        return policy.review_status(next_due=obj.next_review_due, now=timezone.now()).label
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in (*ARTICLE_FIELDS, *ARTICLE_RELATIONS)
+            if name in form.cleaned_data
+        }
+        if change:
+            article_update(
+                article=obj,
+                data=data,
+                expected_version=form.cleaned_data["expected_version"],
+                user=request.user,
+            )
+            return
+        created = article_create(data=data, user=request.user)
+        # The inline formsets are bound to `obj`: make it the stored article.
+        obj.pk = created.pk
+        obj._state.adding = False
+        obj._state.db = created._state.db
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # Topics and authors were set by the service in save_model; only the inlines remain.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+        revision_create(article=form.instance, user=request.user)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        workflow = [
+            path(
+                f"<path:object_id>/workflow/{name}/",
+                view(handler),
+                name="{}_{}_{}".format(*info, name),
+            )
+            for name, handler in (
+                ("submit", self.submit_view),
+                ("publish", self.publish_view),
+                ("schedule", self.schedule_view),
+                ("unpublish", self.unpublish_view),
+            )
+        ]
+        return [
+            path(
+                "review-queue/",
+                view(self.review_queue_view),
+                name="{}_{}_review_queue".format(*info),
+            ),
+            path(
+                "review-queue/revisions/<path:revision_id>/",
+                view(self.review_view),
+                name="{}_{}_review".format(*info),
+            ),
+            path(
+                "due-reviews/", view(self.due_reviews_view), name="{}_{}_due_reviews".format(*info)
+            ),
+            *workflow,
+            path(
+                "<path:object_id>/revisions/",
+                self.admin_site.admin_view(self.revision_history_view),
+                name="{}_{}_revisions".format(*info),
+            ),
+            path(
+                "<path:object_id>/revisions/diff/",
+                self.admin_site.admin_view(self.revision_diff_view),
+                name="{}_{}_revision_diff".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def review_queue_view(self, request):
+        return review.queue_view(self, request)
+
+    def review_view(self, request, revision_id):
+        return review.review_view(self, request, revision_id)
+
+    def due_reviews_view(self, request):
+        return review.due_view(self, request)
+
+    def submit_view(self, request, object_id):
+        return publishing.submit_view(self, request, object_id)
+
+    def publish_view(self, request, object_id):
+        return publishing.publish_view(self, request, object_id)
+
+    def schedule_view(self, request, object_id):
+        return publishing.schedule_view(self, request, object_id)
+
+    def unpublish_view(self, request, object_id):
+        return publishing.unpublish_view(self, request, object_id)
+
+    def revision_history_view(self, request, object_id):
+        return revisions.history_view(self, request, object_id)
+
+    def revision_diff_view(self, request, object_id):
+        return revisions.diff_view(self, request, object_id)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "revisions_url": reverse(
+                "admin:articles_article_revisions",
+                args=[object_id],
+                current_app=self.admin_site.name,
+            ),
+        }
+        article = self.get_object(request, object_id)
+        if article is not None:
+            extra_context.update(publishing.panel_context(article=article, user=request.user))
+            extra_context["reference_links"] = self.reference_links(article)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def reference_links(self, article):
+        """
+        The newest revision's references in reference-list order, with each source's evidence
+        label and current retraction status (read now, not from the snapshot): one query.
+        """
+        newest = article.revisions.order_by("-number").values_list("pk", flat=True).first()
+        if newest is None:
+            return []
+        return list(
+            RevisionCitation.objects.filter(revision_id=newest)
+            .select_related("citation")
+            .order_by("position")
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "review_queue_url": reverse("admin:articles_article_review_queue"),
+            "due_reviews_url": reverse("admin:articles_article_due_reviews"),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_condition", "review_interval_days"]
+    list_filter = ["is_condition"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description"]}),
+        ("Medical review", {"fields": ["is_condition", "review_interval_days"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The review interval is review policy: site administrators set it (audited).
+        if request.user.has_perm("articles.change_review_interval"):
+            return ()
+        return ("review_interval_days",)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            topic_save(topic=obj, user=request.user)
+        except ValidationError as error:
+            # The field is read-only for everyone else, so only a forged POST gets here.
+            raise PermissionDenied(" ".join(error.messages)) from error
+
+
+@admin.register(Contributor)
+class ContributorAdmin(admin.ModelAdmin):
+    list_display = ["name", "credentials", "user"]
+    search_fields = ["name", "credentials", "bio"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["user"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "credentials"]}),
+        ("Profile page", {"fields": ["bio", "photo"]}),
+        ("Login", {"fields": ["user"]}),
+    ]
+
+
+@admin.register(SlugRedirect)
+class SlugRedirectAdmin(admin.ModelAdmin):
+    """Former addresses; made by the slug change itself, so read-only here."""
+
+    list_display = ["old_slug", "article", "created_at"]
+    search_fields = ["old_slug", "article__title"]
+    list_select_related = ["article"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

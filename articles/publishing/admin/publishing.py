@@ -1,0 +1,208 @@
+"""
+The publishing panel of an article's change page: send for review, publish, schedule, unpublish.
+
+Each button posts to its own admin URL, which calls the service in `articles.publishing.workflow`
+and redirects back to the change page with a message. The services hold every rule; these views
+only turn their refusals into messages.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+from articles.content.models import Article, ArticleRevision
+from articles.publishing.models import ScheduledPublication
+from articles.publishing.workflow import (
+    article_publish,
+    article_schedule_publication,
+    article_submit_for_review,
+    article_unpublish,
+    can_publish,
+)
+from reviews.models import ReviewRequest, SignOff
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.DateTimeField(
+        label="Publish at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="In the site's time zone.",
+    )
+
+
+class UnpublishForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", max_length=500, help_text="Why the page is withdrawn (kept in the audit)."
+    )
+
+
+def approved_unpublished_revision(article: Article) -> ArticleRevision | None:
+    """
+    The newest revision with a publishable approval in force, unless it is already live.
+
+    This is what "Publish approved revision" publishes; the service checks it again.
+    """
+    approved = SignOff.objects.publishable().filter(revision_id=OuterRef("pk"))
+    newest = (
+        ArticleRevision.objects.filter(article=article)
+        .filter(Exists(approved))
+        .order_by("-number")
+        .only("id", "number", "article_id", "content_hash")
+        .first()
+    )
+    if newest is None or newest.pk == article.live_revision_id:
+        return None
+    return newest
+
+
+def panel_context(*, article: Article, user) -> dict:
+    """What the change page's "Medical review and publishing" panel shows."""
+    info = "admin:articles_article_{}"
+    open_request = (
+        ReviewRequest.objects.filter(revision__article=article, state=ReviewRequest.State.OPEN)
+        .select_related("revision")
+        .first()
+    )
+    scheduled = (
+        ScheduledPublication.objects.filter(article=article).select_related("revision").first()
+    )
+    return {
+        "workflow": {
+            "can_publish": can_publish(user),
+            "can_submit": user.has_perm("articles.change_article"),
+            "is_live": article.live_revision_id is not None,
+            "live_number": article.live_revision.number if article.live_revision_id else None,
+            "open_request": open_request,
+            "approved": approved_unpublished_revision(article),
+            "scheduled": scheduled,
+            "schedule_form": ScheduleForm(),
+            "unpublish_form": UnpublishForm(),
+            "urls": {
+                name: reverse(info.format(name), args=[article.pk])
+                for name in ("submit", "publish", "schedule", "unpublish")
+            },
+            "queue_url": reverse(info.format("review_queue")),
+            "due_url": reverse(info.format("due_reviews")),
+        }
+    }
+
+
+def _post_only(view):
+    """`require_POST` for these views, whose first argument is the model admin."""
+
+    @functools.wraps(view)
+    def wrapper(model_admin, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(model_admin, request, object_id)
+
+    return wrapper
+
+
+def _article(model_admin, request, object_id) -> Article:
+    article = model_admin.get_object(request, object_id)
+    if article is None:
+        raise Http404("No such article")
+    if not model_admin.has_change_permission(request, article):
+        raise PermissionDenied
+    return article
+
+
+def _back(article: Article) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+
+
+def _posted_revision(article: Article, request) -> ArticleRevision | None:
+    """The revision of `article` named by the form's `revision` field, or None (also if garbled)."""
+    try:
+        pk = int(request.POST.get("revision", ""))
+    except ValueError:
+        return None
+    return ArticleRevision.objects.filter(article=article, pk=pk).first()
+
+
+def _refused(request, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+@_post_only
+def submit_view(model_admin, request, object_id):
+    """Send the stored draft for medical review."""
+    article = _article(model_admin, request, object_id)
+    try:
+        review = article_submit_for_review(
+            article=article, user=request.user, note=request.POST.get("note", "")
+        )
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"Revision {review.revision.number} was sent for medical review.")
+    return _back(article)
+
+
+@_post_only
+def publish_view(model_admin, request, object_id):
+    """Publish the approved revision named in the POST (`revision`)."""
+    article = _article(model_admin, request, object_id)
+    revision = _posted_revision(article, request)
+    if revision is None:
+        messages.error(request, "Choose an approved revision of this article to publish.")
+        return _back(article)
+    try:
+        article_publish(article=article, revision=revision, user=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"Revision {revision.number} is now live.")
+    return _back(article)
+
+
+@_post_only
+def schedule_view(model_admin, request, object_id):
+    """Schedule the approved revision named in the POST for `publish_at`."""
+    article = _article(model_admin, request, object_id)
+    form = ScheduleForm(request.POST)
+    revision = _posted_revision(article, request)
+    if revision is None or not form.is_valid():
+        messages.error(request, "Choose an approved revision and a valid publication time.")
+        return _back(article)
+    try:
+        scheduled = article_schedule_publication(
+            article=article,
+            revision=revision,
+            user=request.user,
+            publish_at=form.cleaned_data["publish_at"],
+        )
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        when = timezone.localtime(scheduled.publish_at)
+        messages.success(
+            request, f"Revision {revision.number} will be published at {when:%Y-%m-%d %H:%M %Z}."
+        )
+    return _back(article)
+
+
+@_post_only
+def unpublish_view(model_admin, request, object_id):
+    """Withdraw the article from the public site."""
+    article = _article(model_admin, request, object_id)
+    form = UnpublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the article is being unpublished.")
+        return _back(article)
+    try:
+        article_unpublish(article=article, user=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, "The article was unpublished; its public page is gone.")
+    return _back(article)

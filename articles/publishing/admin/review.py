@@ -1,0 +1,258 @@
+"""
+Medical review in the admin: the review queue, the focused review screen, and due reviews.
+
+The review screen shows the reviewer everything they sign: the revision rendered by the public
+article template, the diff since the last approved revision, the references with live
+retraction status, and the automatic content checks. Signing goes through
+`reviews.services.signoff_create`, which decides who may sign (verified profile, separation of
+duties, password, attestation): the screen's own gate only decides who sees the form.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from articles.content.admin.diff import diff_snapshots
+from articles.content.models import ArticleRevision, RevisionCitation
+from articles.content.permissions import can_sign_here, can_view_reviews
+from articles.publishing import selectors
+from articles.publishing.presentation import article_page_context
+from articles.publishing.review_state import review_state_for
+from reviews import checks, policy
+from reviews.models import SignOff
+from reviews.selectors import review_queue
+from reviews.services import SignOffRefused, signoff_create
+
+ATTESTATION = (
+    "I have reviewed this revision in full, including its references, and I sign it as its "
+    "medical reviewer. If I approve it, it is medically accurate and appropriate for "
+    "publication."
+)
+
+
+class SignOffForm(forms.Form):
+    """The reviewer's decision on one revision, with the electronic-signature fields."""
+
+    decision = forms.ChoiceField(
+        choices=SignOff.Decision.choices,
+        widget=forms.RadioSelect,
+        label="Decision",
+    )
+    comment = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required when you request changes: say what must change.",
+    )
+    conflict = forms.ChoiceField(
+        choices=[("none", "None to declare"), ("declare", "I declare the following")],
+        initial="none",
+        widget=forms.RadioSelect,
+        label="Conflict of interest",
+    )
+    conflict_of_interest = forms.CharField(
+        required=False,
+        label="Declaration",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Any financial or personal interest relevant to this page.",
+    )
+    attested = forms.BooleanField(label=ATTESTATION)
+    # The hash of the content this screen displayed (the template writes the hash of what it
+    # rendered): the signature is refused if the revision holds anything else when posted.
+    content_hash = forms.RegexField(
+        regex=r"^[0-9a-f]{64}$",
+        widget=forms.HiddenInput,
+        error_messages={"required": "The page you signed from was incomplete; reload it."},
+    )
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Re-enter your password to sign. This is your electronic signature.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("decision") == SignOff.Decision.CHANGES_REQUESTED
+            and not (data.get("comment") or "").strip()
+        ):
+            self.add_error("comment", "Say what must change when you request changes.")
+        if (
+            data.get("conflict") == "declare"
+            and not (data.get("conflict_of_interest") or "").strip()
+        ):
+            self.add_error("conflict_of_interest", "Write your declaration, or choose none.")
+        if data.get("conflict") == "none":
+            data["conflict_of_interest"] = ""
+        return data
+
+
+def _context(model_admin, request, title: str, **extra):
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": title,
+        **extra,
+    }
+
+
+def queue_view(model_admin, request):
+    """Open review requests, oldest first, with the flags a reviewer should see first."""
+    if not can_view_reviews(request.user):
+        raise PermissionDenied
+    retracted = RevisionCitation.objects.filter(
+        revision_id=OuterRef("revision_id"), citation__retracted=True
+    )
+    requests = review_queue().annotate(cites_retracted=Exists(retracted))
+    return TemplateResponse(
+        request,
+        "admin/articles/review_queue.html",
+        _context(model_admin, request, "Review queue", requests=requests),
+    )
+
+
+_ARTICLE_ELEMENT = re.compile(r'<article class="article"[^>]*>.*</article>', re.S)
+
+
+def _public_rendering(request, revision: ArticleRevision, review) -> SafeString:
+    """
+    The `<article>` element of the public page for `revision`, rendered by the public template.
+
+    Rendering the real template (not a copy of it) is what makes the screen show exactly what
+    the public will read; only the page chrome (header, navigation, related cards) is left out.
+    """
+    context = article_page_context(article=revision.article, revision=revision)
+    context.update(preview=True, related=[], review=review)
+    html = render_to_string("articles/article_detail.html", context, request=request)
+    match = _ARTICLE_ELEMENT.search(html)
+    if match is None:  # the public template changed shape: show it rather than nothing
+        return mark_safe(html)  # noqa: S308 - rendered by our own template from sanitised HTML
+    return mark_safe(match.group())  # noqa: S308 - as above
+
+
+def _references(snapshot, retracted: set[str]) -> list[dict]:
+    rows = []
+    for number, citation in enumerate(snapshot.get("citations", []), start=1):
+        pmid = str(citation.get("pmid") or "")
+        rows.append(
+            {
+                "number": number,
+                "pmid": pmid,
+                "text": citation.get("text", ""),
+                "evidence_label": citation.get("evidence_label", ""),
+                "url": citation.get("pubmed_url") or citation.get("url") or "",
+                # Retraction is read now, from the database: PubMed may have retracted the
+                # paper after the revision was made, so the snapshot's flag can be stale.
+                "retracted": pmid in retracted,
+            }
+        )
+    return rows
+
+
+def _last_approved_before(revision: ArticleRevision) -> ArticleRevision | None:
+    approved = SignOff.objects.valid_approvals().filter(revision_id=OuterRef("pk"))
+    return (
+        ArticleRevision.objects.filter(article_id=revision.article_id, number__lt=revision.number)
+        .filter(Exists(approved))
+        .order_by("-number")
+        .first()
+    )
+
+
+def review_view(model_admin, request, revision_id):
+    """The focused review screen of one revision; POST signs it (approve / request changes)."""
+    # What @sensitive_post_parameters does; the decorator itself wants the request first.
+    request.sensitive_post_parameters = ["password"]
+    user = request.user
+    if not can_view_reviews(user):
+        raise PermissionDenied
+    try:
+        revision = selectors.revision_get_for_preview(revision_id=int(revision_id))
+    except (ArticleRevision.DoesNotExist, ValueError):
+        raise Http404("No such revision") from None
+    may_sign = can_sign_here(user)
+    form = SignOffForm(request.POST if request.method == "POST" else None)
+    refusal = None
+    if request.method == "POST":
+        if not may_sign:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            # No transaction is open here (ATOMIC_REQUESTS is off and this view adds none):
+            # a refusal's audit record, written by the service after its own rollback, stays.
+            try:
+                signoff = signoff_create(
+                    revision=revision,
+                    user=user,
+                    password=data["password"],
+                    decision=data["decision"],
+                    comment=data["comment"],
+                    conflict_of_interest=data["conflict_of_interest"],
+                    attested=data["attested"],
+                    expected_hash=data["content_hash"],
+                )
+            except SignOffRefused as error:
+                refusal = error.message
+            else:
+                messages.success(
+                    request,
+                    f"Signed: {signoff.get_decision_display().lower()} for revision "
+                    f"{revision.number} of '{revision.snapshot.get('title', '')}'.",
+                )
+                return HttpResponseRedirect(reverse("admin:articles_article_review_queue"))
+
+    snapshot = revision.snapshot
+    retracted = selectors.citations_retracted_among(checks.cited_pmids(snapshot))
+    review = review_state_for(
+        article=revision.article, revision=revision, now=timezone.now(), log_tampering=False
+    )
+    previous = _last_approved_before(revision)
+    context = _context(
+        model_admin,
+        request,
+        f"Medical review: revision {revision.number} of '{snapshot.get('title', '')}'",
+        revision=revision,
+        article=revision.article,
+        rendering=_public_rendering(request, revision, review),
+        previous=previous,
+        diff=diff_snapshots(previous.snapshot, snapshot, context=3) if previous else None,
+        references=_references(snapshot, retracted),
+        findings=checks.check_snapshot(snapshot, retracted_pmids=retracted),
+        intact=revision.compute_hash() == revision.content_hash,
+        signoffs=list(revision.signoffs.order_by("-pk")),
+        open_request=revision.review_requests.filter(state="open").first(),
+        form=form if may_sign else None,
+        refusal=refusal,
+        preview_url=reverse("articles:preview", args=[revision.pk]),
+    )
+    return TemplateResponse(request, "admin/articles/review_screen.html", context)
+
+
+def due_view(model_admin, request):
+    """The next 90 days of due reviews and every overdue one."""
+    if not (request.user.is_staff and request.user.has_perm("articles.view_article")):
+        raise PermissionDenied
+    rows = selectors.reviews_due(now=timezone.now())
+    return TemplateResponse(
+        request,
+        "admin/articles/due_reviews.html",
+        _context(
+            model_admin,
+            request,
+            "Due reviews",
+            overdue=[r for r in rows if r["status"] == policy.ReviewStatus.OVERDUE],
+            upcoming=[r for r in rows if r["status"] != policy.ReviewStatus.OVERDUE],
+            horizon_days=selectors.DUE_HORIZON_DAYS,
+        ),
+    )
