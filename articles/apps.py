@@ -9,7 +9,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Editorial content"
 
     def ready(self) -> None:
-        from articles.public.cache import connect_signals
+        from articles.public import purge
         from articles.publishing import receivers
         from articles.publishing.selectors import citations_retracted_among
         from reviews.checks import set_retraction_source
@@ -17,7 +17,7 @@ class ArticlesConfig(AppConfig):
         # The review checks must know which cited papers are retracted, a fact held by
         # `references`, which `reviews` may not import: this app connects the two.
         set_retraction_source(citations_retracted_among)
-        # Publishing, unpublishing and signing purge the cached article page.
-        connect_signals()
-        # A later "changes requested" or a revocation takes a live page's stamp away.
+        # The publication record follows every change that changes what the public may see.
         receivers.connect()
+        # Publication changes purge shared caches (Varnish, a CDN) by surrogate key, after commit.
+        purge.connect_signals()

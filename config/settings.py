@@ -167,8 +167,20 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
-# Seconds a rendered article page is kept in the cache (articles.public.cache); 0 turns it off.
-ARTICLE_CACHE_SECONDS = env_int("ARTICLE_CACHE_SECONDS", 600)
+
+# HTTP caching of public pages (articles.public.http_cache): the longest browsers and shared
+# caches may keep one, in seconds (never past the page's next review-status change); 0 makes
+# every page `private, no-cache`.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300)
+# Browsers cannot be purged: by default they revalidate every public page (a 304 when nothing
+# changed), so a withdrawal reaches readers at their next page view. Raise with care.
+PUBLIC_BROWSER_CACHE_SECONDS = env_int("PUBLIC_BROWSER_CACHE_SECONDS", 0)
+# Shared caches told to purge pages when a publication changes (articles.public.purge), one
+# backend per Varnish (deploy/varnish/default.vcl) listed in PUBLIC_CACHE_PURGE_URLS.
+PUBLIC_CACHE_PURGE = [
+    {"BACKEND": "articles.public.purge.VarnishXkeyBackend", "LOCATION": url}
+    for url in env_list("PUBLIC_CACHE_PURGE_URLS")
+]
 
 # --- Authentication -----------------------------------------------------------------------
 

@@ -3,12 +3,12 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from articles.public.attestation_views import jwks
+from articles.public.http_cache import public_cache
 from articles.public.pages import robots_txt
-from articles.public.sitemaps import SITEMAPS
+from articles.public.sitemaps import sitemap_view
 from config import views
 
 admin.site.site_header = "Health pages: editorial admin"
@@ -21,7 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
     path(".well-known/jwks.json", jwks, name="jwks"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", public_cache(sitemap_view), name="sitemap"),
     path("transparency/", include("reviews.urls")),
     path("", include("articles.public.urls")),
 ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it:
-#   1. install the dev extra into .venv, and Chromium / PostgreSQL / Java with apt if missing;
+#   1. install the dev extra into .venv, and Chromium / PostgreSQL / Java / Varnish with apt
+#      if missing;
 #   2. ruff check;
 #   3. pytest on SQLite;
 #   4. pytest on PostgreSQL: DATABASE_URL when the caller set one, otherwise a throwaway
@@ -51,6 +52,17 @@ if [[ ! -f node_modules/vnu-jar/build/dist/vnu.jar || ! -f node_modules/axe-core
   # ships in the package and the checker needs nothing downloaded.
   npm install --no-package-lock --no-audit --no-fund --ignore-scripts --silent
   touch node_modules
+fi
+# The Varnish test (tests/public/test_varnish.py) runs Debian's varnishd with the xkey vmod.
+if ! command -v varnishd >/dev/null && [[ ! -x /usr/sbin/varnishd ]] \
+    || ! compgen -G "/usr/lib/*/varnish/vmods/libvmod_xkey.so" >/dev/null; then
+  log "Installing Varnish and varnish-modules (xkey) for the shared-cache tests"
+  apt_install varnish varnish-modules
+fi
+# The withdrawal test (tests/public/test_withdrawal_servers.py) runs Debian's redis-server.
+if ! command -v redis-server >/dev/null; then
+  log "Installing Redis for the two-server withdrawal test"
+  apt_install redis-server
 fi
 pg_bin=""
 find_pg_bin() {

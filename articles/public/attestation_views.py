@@ -21,11 +21,11 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from articles.content.models import Article
 from articles.content.snapshot import canonical_bytes
-from articles.public import selectors
+from articles.public import freshness, selectors
 from articles.publishing.attestations import attestation_document
-from articles.publishing.review_state import review_state_for
+from articles.publishing.models import Publication
+from articles.publishing.publication import publication_is_sound, review_state_of
 from reviews import keys
 
 ATTESTATION_MAX_AGE = 300
@@ -43,36 +43,41 @@ def _attested(slug: str, url_name: str):
     ``(article, review, None)`` for a page that shows a stamp, or ``(None, None, response)``
     with a redirect for a former slug; raises Http404 otherwise.
     """
+    now = timezone.now()
     try:
-        article = selectors.article_get_public(slug=slug)
-    except Article.DoesNotExist:
-        target = selectors.article_redirect_get_public(old_slug=slug)
+        record = selectors.publication_get_public(slug=slug, now=now)
+    except Publication.DoesNotExist:
+        target = selectors.publication_redirect_get_public(old_slug=slug)
         if target is None:
             raise Http404("No such article") from None
-        return None, None, redirect(url_name, slug=target.slug, permanent=True)
-    # Tampering is logged and audited by the page view, which the page cache shields; these
-    # uncached answers must not let anyone write to the audit trail at will.
-    review = review_state_for(
-        article=article, revision=article.live_revision, now=timezone.now(), log_tampering=False
-    )
+        return None, None, redirect(url_name, slug=target, permanent=True)
+    revision = record.revision
+    intact = revision.compute_hash() == revision.content_hash == record.content_hash
+    # A failing record is re-derived by the page view (and audited there); these answers only
+    # refuse, so that nobody can make the app write at will.
+    if not (intact and publication_is_sound(record)):
+        raise Http404("This page is under review")
+    review = review_state_of(record, now=now)
     if review.withdrawn or not review.show_stamp:
         raise Http404("This page has no physician approval in force")
-    return article, review, None
+    return record, review, None
 
 
 @require_safe
 def review_json(request, slug):
     """The signed attestation of the live revision's review (`articles.publishing.attestations`)."""
-    article, review, response = _attested(slug, "articles:review_json")
+    record, review, response = _attested(slug, "articles:review_json")
     if response is not None:
         return response
+    now = timezone.now()
     document = attestation_document(
-        article=article, revision=article.live_revision, review=review, now=timezone.now()
+        article=record, revision=record.revision, review=review, now=now
     )
-    return _public(
+    response = _public(
         JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2}),
         ATTESTATION_MAX_AGE,
     )
+    return freshness.attach(response, freshness.of_record(record, now))
 
 
 @require_safe
@@ -81,16 +86,17 @@ def revision_json(request, slug):
     The canonical export: the live revision's snapshot in exactly the bytes that were hashed,
     so that SHA-256 of this body is the attestation's ``content_hash``.
     """
-    article, _review, response = _attested(slug, "articles:revision_json")
+    record, _review, response = _attested(slug, "articles:revision_json")
     if response is not None:
         return response
-    return _public(
+    response = _public(
         HttpResponse(
-            canonical_bytes(article.live_revision.snapshot),
+            canonical_bytes(record.revision.snapshot),
             content_type="application/json; charset=utf-8",
         ),
         ATTESTATION_MAX_AGE,
     )
+    return freshness.attach(response, freshness.of_record(record, timezone.now()))
 
 
 @require_safe

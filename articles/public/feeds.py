@@ -14,50 +14,32 @@ not live, or whose signed hash is not the revision's, never appear.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Exists, F, OuterRef
-from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
-from articles.content.models import Article
+from articles.public import freshness, selectors
+from articles.publishing.models import Publication
 from articles.publishing.structured_data import absolute_url
 from reviews.log import log_state, signed_tree_head
-from reviews.models import SignOff
 
 FEED_SIZE = 30
 
 
-def feed_signoffs(limit: int = FEED_SIZE):
-    """The approvals the feed lists, newest first, each with the page's live title."""
-    earlier = SignOff.objects.approvals().filter(
-        revision_id=OuterRef("revision_id"), pk__lt=OuterRef("pk")
-    )
-    # Only pages whose live revision still has an approval in force: a page whose approval
-    # was taken back is not announced as reviewed.
-    in_force = SignOff.objects.in_force().filter(revision_id=OuterRef("revision_id"))
-    return (
-        SignOff.objects.valid_approvals()
-        .filter(
-            Exists(in_force),
-            revision__article__in=Article.objects.live().values("pk"),
-            revision__article__live_revision_id=F("revision_id"),
-        )
-        .annotate(
-            page_title=KeyTextTransform("title", "revision__snapshot"),
-            page_standfirst=KeyTextTransform("standfirst", "revision__snapshot"),
-            is_rereview=Exists(earlier),
-        )
-        .select_related("revision__article")
-        .only(
-            "pk", "printed_name", "credentials", "signed_at",
-            "revision__number", "revision__article__slug",
-        )
-        .order_by("-signed_at", "-pk")[:limit]
+def feed_records(limit: int = FEED_SIZE) -> list[Publication]:
+    """
+    Public pages whose approval is in force, most recently reviewed first: one entry each,
+    for their latest review (publication, update or re-review).
+    """
+    return selectors.sound(
+        selectors.publication_list_public()
+        .filter(state=Publication.State.CURRENT)
+        .order_by("-last_reviewed_at", "-id")[:limit]
     )
 
 
@@ -100,8 +82,25 @@ class ReviewedPagesFeed(Feed):
 
     feed_type = TreeHeadAtomFeed
 
+    def __call__(self, request, *args, **kwargs):
+        # One Feed instance serves every request: per-request data rides on the request.
+        now = timezone.now()
+        request.feed_records = feed_records()
+        response = super().__call__(request, *args, **kwargs)
+        return freshness.attach(
+            response, freshness.of_list(request.feed_records, now, extra=".feed")
+        )
+
+    def get_object(self, request, *args, **kwargs):
+        return request.feed_records
+
     def feed_extra_kwargs(self, obj):
-        head = signed_tree_head(log_state(), now=timezone.now())
+        state = log_state()
+        # Dated by the newest entry, not the request: the same log gives the same bytes, so
+        # the feed can be validated (ETag) and cached like any public page.
+        newest = state.entries[-1]["signed_at"] if state.entries else None
+        when = datetime.fromisoformat(newest) if newest else datetime(2000, 1, 1, tzinfo=UTC)
+        head = signed_tree_head(state, now=when)
         head["url"] = absolute_url(reverse("transparency:tree_head"))
         return {"tree_head": head}
 
@@ -120,35 +119,37 @@ class ReviewedPagesFeed(Feed):
     def author_name(self):
         return settings.SITE_NAME
 
-    def items(self):
-        return feed_signoffs()
+    def items(self, records):
+        return records
 
     def item_title(self, item):
-        return item.page_title
+        return item.title
 
     def item_description(self, item):
-        if item.is_rereview:
+        if item.rereview:
             what = "Re-reviewed"
-        elif item.revision.number == 1:
+        elif item.revision_number == 1:
             what = "Published"
         else:
             what = "Updated"
-        reviewed = f"{what}: medically reviewed by {item.printed_name}, {item.credentials}."
-        return f"{reviewed} {item.page_standfirst or ''}".strip()
+        reviewed = (
+            f"{what}: medically reviewed by {item.reviewer_name}, {item.reviewer_credentials}."
+        )
+        return f"{reviewed} {item.standfirst or ''}".strip()
 
     def item_link(self, item):
-        return absolute_url(item.revision.article.get_absolute_url())
+        return absolute_url(item.get_absolute_url())
 
     def item_guid(self, item):
-        # A tag URI (RFC 4151) on the site's host: unique per sign-off, and stable when the
-        # page's slug changes, unlike a URL.
+        # A tag URI (RFC 4151) on the site's host: unique per review (sign-off), and stable
+        # when the page's slug changes, unlike a URL.
         host = urlsplit(settings.SITE_URL).hostname or "localhost"
-        return f"tag:{host},{item.signed_at:%Y-%m-%d}:signoff-{item.pk}"
+        return f"tag:{host},{item.last_reviewed_at:%Y-%m-%d}:signoff-{item.signoff_id}"
 
     item_guid_is_permalink = False
 
     def item_pubdate(self, item):
-        return item.signed_at
+        return item.last_reviewed_at
 
     def item_updateddate(self, item):
-        return item.signed_at
+        return item.last_reviewed_at

@@ -9,8 +9,11 @@ and surrogate keys for purging shared caches. A response without one is not cach
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from reviews import policy
 
 ATTRIBUTE = "_public_freshness"
 
@@ -46,3 +49,61 @@ def attach(response, freshness: Freshness):
 def of(response) -> Freshness | None:
     """The freshness a view attached, or None."""
     return getattr(response, ATTRIBUTE, None)
+
+
+def stale_at(records: Iterable, now: datetime) -> datetime | None:
+    """
+    The next instant any of these publication records would render differently without a
+    write: its review turning due soon or overdue, or its withdrawal for lapse.
+    """
+    due_soon = timedelta(days=policy.default_due_soon_days())
+    instants = []
+    for record in records:
+        instants += [record.next_review_due - due_soon, record.next_review_due]
+        if record.withdraw_at:
+            instants.append(record.withdraw_at)
+    future = [instant for instant in instants if instant > now]
+    return min(future) if future else None
+
+
+def last_switch(records: Iterable, now: datetime) -> datetime | None:
+    """The latest instant at or before `now` at which one of these records' status switched."""
+    due_soon = timedelta(days=policy.default_due_soon_days())
+    instants = [
+        instant
+        for record in records
+        for instant in (
+            record.next_review_due - due_soon,
+            record.next_review_due,
+            record.withdraw_at,
+        )
+        if instant and instant <= now
+    ]
+    return max(instants, default=None)
+
+
+def of_record(record, now: datetime, *, extra: str = "") -> Freshness:
+    """
+    The freshness of a response about one record alone (review history, attestation, export):
+    it changes with the record (its generation) and with its review status.
+    """
+    return Freshness(
+        version=f"{record.pk}.{record.generation}{extra}",
+        last_modified=max(filter(None, [record.written_at, last_switch([record], now)])),
+        stale_at=stale_at([record], now),
+        keys=(article_key(record.article_id),),
+    )
+
+
+def of_list(records: Sequence, now: datetime, *, extra: str = "", keys=()) -> Freshness:
+    """
+    The freshness of a page that lists records (and so changes when one *leaves* the list,
+    which no remaining record's date shows): validated by its version (ETag), and dated now,
+    so that a date-only revalidation never confirms an old copy.
+    """
+    return Freshness(
+        version=",".join(f"{r.pk}.{r.generation}" for r in records) + extra or "empty",
+        last_modified=now,
+        stale_at=stale_at(records, now),
+        keys=(LISTS_KEY, *keys),
+    )

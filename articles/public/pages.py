@@ -10,47 +10,61 @@ Short views over the public gate (`articles.public.selectors`) and the reviews a
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_safe
 
-from articles.content.models import Article
+from articles.content.models import Article, ArticleRevision
 from articles.content.sanitize import sanitize_html
-from articles.public import feedback, selectors
-from articles.public.models import EDITORIAL_POLICY_SLUG, SitePage
-from articles.public.search import normalise_query, search_live
+from articles.public import feedback, freshness, selectors
+from articles.public.models import EDITORIAL_POLICY_SLUG, CorrectionNote, SitePage
+from articles.public.search import normalise_query, search_public
 from articles.public.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLICY_TITLE
+from articles.public.views import PAGE_SIZE
+from articles.publishing.models import Publication
 from articles.publishing.structured_data import absolute_url
 from reviews.models import AuditEvent, ReviewerProfile
 from reviews.selectors import signoffs_for_article
 
 
-def _live_article_or_404(slug: str) -> Article:
-    try:
-        return selectors.article_get_public(slug=slug)
-    except Article.DoesNotExist:
-        raise Http404("No such article") from None
+def _public_or_404(slug: str) -> Publication:
+    """The page's publication record (the public gate), or 404."""
+    records = selectors.sound(selectors.publication_list_public().filter(slug=slug))
+    if not records:
+        raise Http404("No such article")
+    return records[0]
 
 
-def _content_updates(article: Article) -> list[dict]:
+def _article_of(record: Publication) -> Article:
+    """The article behind a record, as far as the feedback and history need it (no query)."""
+    return Article(pk=record.article_id, live_revision_id=record.revision_id, slug=record.slug)
+
+
+def _content_updates(record: Publication) -> list[dict]:
     """
     The revisions that went live, newest first, with when: from the audit trail's "published"
     events. A live revision with no such event (published before the trail, or by a data
     import) is listed with its creation date, so the live version is always accounted for.
     """
     events = (
-        AuditEvent.objects.filter(article=article, action=AuditEvent.Action.PUBLISHED)
+        AuditEvent.objects.filter(
+            article_id=record.article_id, action=AuditEvent.Action.PUBLISHED
+        )
         .exclude(revision=None)
         .select_related("revision")
         .only("at", "revision__number")
         .order_by("-at", "-pk")
     )
-    updates = [{"number": e.revision.number, "at": e.at} for e in events]
-    live = article.live_revision
-    if all(update["number"] != live.number for update in updates):
-        updates.append({"number": live.number, "at": article.first_published_at or live.created_at})
+    updates = [
+        {"revision_id": e.revision_id, "number": e.revision.number, "at": e.at} for e in events
+    ]
+    if all(update["revision_id"] != record.revision_id for update in updates):
+        live = ArticleRevision.objects.only("number").get(pk=record.revision_id)
+        updates.append({"revision_id": live.pk, "number": live.number, "at": record.published_at})
         updates.sort(key=lambda update: update["at"], reverse=True)
     return updates
 
@@ -58,20 +72,29 @@ def _content_updates(article: Article) -> list[dict]:
 @require_safe
 def review_history(request, slug):
     """Every physician approval of the page, its content updates and public correction notes."""
-    article = _live_article_or_404(slug)
+    record = _public_or_404(slug)
     # Only real approvals: of the exact content signed, by a physician not revoked.
-    approvals = signoffs_for_article(article.pk).valid_approvals()
-    return render(
+    approvals = list(signoffs_for_article(record.article_id).valid_approvals())
+    corrections = list(CorrectionNote.objects.filter(article_id=record.article_id))
+    response = render(
         request,
         "articles/review_history.html",
         {
-            "article": article,
-            "title": article.live_revision.snapshot.get("title", ""),
-            "topics": list(article.topics.all()),
+            "article": record,
+            "title": record.title,
+            "topics": [
+                {"name": t["name"], "url": reverse("articles:topic", kwargs={"slug": t["slug"]})}
+                for t in record.topics
+            ],
             "approvals": approvals,
-            "updates": _content_updates(article),
-            "corrections": article.correction_notes.all(),
+            "updates": _content_updates(record),
+            "corrections": corrections,
         },
+    )
+    # Correction notes are written outside publishing: they are part of the version.
+    notes = ",".join(f"{n.pk}:{n.published_at.timestamp()}" for n in corrections)
+    return freshness.attach(
+        response, freshness.of_record(record, timezone.now(), extra=f".{notes}")
     )
 
 
@@ -104,10 +127,17 @@ def editorial_policy(request):
 
 @require_safe
 def search(request):
-    """Search results over live pages (`articles.public.search`)."""
+    """Search results over public pages (`articles.public.search`), 20 a page."""
     query = normalise_query(request.GET.get("q"))
-    results = search_live(query)
-    return render(request, "articles/search.html", {"query": query, "results": results})
+    now = timezone.now()
+    page = Paginator(search_public(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.sound(page.object_list)
+    response = render(
+        request, "articles/search.html", {"query": query, "results": page, "page": page}
+    )
+    return freshness.attach(
+        response, freshness.of_list(page.object_list, now, extra=f"q{query}.{page.number}")
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -119,8 +149,9 @@ def report_problem(request, slug):
     carries a per-visitor CSRF token, and the article page is served to everyone from one
     cached copy. Answers 413 to an oversized body and 429 when the sender is over the limit.
     """
-    article = _live_article_or_404(slug)
-    context = {"article": article, "title": article.live_revision.snapshot.get("title", "")}
+    record = _public_or_404(slug)
+    article = _article_of(record)
+    context = {"article": record, "title": record.title}
     if request.method != "POST":
         context["form"] = feedback.ProblemReportForm()
         return render(request, "articles/report_problem.html", context)
@@ -132,7 +163,7 @@ def report_problem(request, slug):
     context["form"] = form
     if not form.is_valid():
         return render(request, "articles/report_problem.html", context, status=400)
-    thanks = reverse("articles:report_thanks", kwargs={"slug": article.slug})
+    thanks = reverse("articles:report_thanks", kwargs={"slug": record.slug})
     if form.is_spam():
         # Thank the bot as if it had worked and store nothing: it learns nothing to adapt to.
         return redirect(thanks)
@@ -155,11 +186,9 @@ def report_problem(request, slug):
 @require_safe
 def report_thanks(request, slug):
     """Where a report's sender lands: the thank-you message and a way back to the page."""
-    article = _live_article_or_404(slug)
+    record = _public_or_404(slug)
     return render(
-        request,
-        "articles/report_thanks.html",
-        {"article": article, "title": article.live_revision.snapshot.get("title", "")},
+        request, "articles/report_thanks.html", {"article": record, "title": record.title}
     )
 
 

@@ -1,85 +1,115 @@
 """
-Reads of articles, topics and contributors: the public gate.
+Reads of the public site: the public gate. Every one reads publication records
+(`articles.publishing.models.Publication`), never drafts, revisions or sign-offs directly.
 
-`article_get_public` and `article_list_public` are the only way public code (views, and later
-sitemaps, feeds and JSON-LD) reads articles. Both return only articles with a live revision,
-and what they expose to templates comes from that revision's snapshot, never from the draft:
-the draft fields (title, body ...) can hold unreviewed text. Only metadata that is not
-reviewed content (slug, topics, authors, dates) is read from the article itself.
-
-Every selector fetches what its page shows in a fixed number of queries (`select_related`,
-`prefetch_related`, JSON key extraction in SQL), whatever the number of items.
+A record exists only while the publishing code says the article is public, and holds what the
+page and the lists show, so each read is one indexed query. Records whose seal does not verify
+(changed behind the app's back) are dropped from every list as they are read, and the page
+itself answers "under review" (`articles.public.views`).
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from articles.content.models import Article, Contributor, SlugRedirect, Topic
-from reviews.models import ReviewerProfile, SignOff
+from articles.publishing.models import Publication
+from articles.publishing.publication import publication_is_sound
+from reviews.models import ReviewerProfile
 
-_LIST_FIELDS = ("id", "slug", "featured", "first_published_at", "live_revision_id")
-# What an article page needs of its topics: links, JSON-LD `about`, and the review interval.
-_TOPIC_FIELDS = ("id", "name", "slug", "is_condition", "review_interval_days")
+logger = logging.getLogger(__name__)
+
+# What a card and the lists need; the page's HTML and JSON-LD are left out of list reads.
+LIST_FIELDS = (
+    "id",
+    "article_id",
+    "revision_id",
+    "signoff_id",
+    "taken_back_by_id",
+    "state",
+    "revision_number",
+    "rereview",
+    "content_hash",
+    "slug",
+    "title",
+    "standfirst",
+    "featured",
+    "topics",
+    "authors",
+    "reviewer_id",
+    "reviewer_name",
+    "reviewer_credentials",
+    "reviewer_slug",
+    "published_at",
+    "updated_at",
+    "last_reviewed_at",
+    "next_review_due",
+    "withdraw_at",
+    "reading_minutes",
+    "html_hash",
+    "render_version",
+    "generation",
+    "written_at",
+    "seal",
+)
 
 
-def article_get_public(*, slug: str) -> Article:
+def sound(records: Iterable[Publication]) -> list[Publication]:
+    """The records whose seal verifies; the others are logged and left out."""
+    kept = []
+    for record in records:
+        if publication_is_sound(record, lists_only=True):
+            kept.append(record)
+        else:
+            logger.error("Publication %s fails its seal; left out of a public list.", record.pk)
+    return kept
+
+
+def publication_get_public(*, slug: str, now: datetime | None = None) -> Publication:
     """
-    The live article with this slug, with its live revision, topics and authors loaded.
+    The publication record of the page at `slug`, with what the page shows loaded: the
+    revision (for the hash check), the approval and its reviewer, the later decision if any.
 
-    Raises `Article.DoesNotExist` for an unknown slug and for an article that has never had a
-    revision published: to the public, an unpublished article does not exist.
+    Raises `Publication.DoesNotExist` when the article is not public (never published,
+    unpublished, withdrawn).
     """
     return (
-        Article.objects.live()
-        .select_related("live_revision")
-        .prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.only(*_TOPIC_FIELDS)),
-            Prefetch(
-                "authors",
-                queryset=Contributor.objects.only("id", "name", "slug", "credentials"),
-            ),
-        )
+        Publication.objects.public(now=now)
+        .select_related("revision", "signoff__reviewer", "taken_back_by")
         .get(slug=slug)
     )
 
 
-def article_list_public(
+def publication_list_public(
     *,
     topic: Topic | None = None,
-    topics: list[Topic] | None = None,
+    topics: Iterable[int] | None = None,
     author: Contributor | None = None,
     reviewer: ReviewerProfile | None = None,
     featured: bool | None = None,
-    exclude: Article | None = None,
-) -> QuerySet[Article]:
+    exclude: Publication | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Publication]:
     """
-    Live articles, newest first, for lists and cards.
+    Public records, newest first, for lists and cards (list columns only).
 
-    Each item carries `public_title` and `public_standfirst`, read in SQL from the live
-    revision's snapshot (the draft's may be unreviewed), and no other content: a list never
-    loads article bodies. Filter by one `topic`, any of `topics` (related articles), an
-    `author`, a `reviewer` who approved the live revision, `featured`; `exclude` leaves out
-    one article (the one being read).
+    Filter by one `topic`, any of the topic ids `topics` (related articles), an `author`, a
+    `reviewer` whose approval in force covers the page, `featured`; `exclude` leaves out one
+    record. Slice or paginate the result, then pass the page through `sound()`.
     """
-    queryset = (
-        Article.objects.live()
-        .only(*_LIST_FIELDS)
-        .annotate(
-            public_title=KeyTextTransform("title", "live_revision__snapshot"),
-            public_standfirst=KeyTextTransform("standfirst", "live_revision__snapshot"),
-        )
-        .order_by("-first_published_at", "-id")
-    )
+    queryset = Publication.objects.public(now=now).only(*LIST_FIELDS).newest_first()
     if topic is not None:
-        topics = [topic]
+        topics = [topic.pk]
     if topics is not None:
         # EXISTS rather than a join, so an article in several of the topics appears once.
         queryset = queryset.filter(
             Exists(
                 Article.topics.through.objects.filter(
-                    article_id=OuterRef("pk"), topic_id__in=[t.pk for t in topics]
+                    article_id=OuterRef("article_id"), topic_id__in=list(topics)
                 )
             )
         )
@@ -87,19 +117,12 @@ def article_list_public(
         queryset = queryset.filter(
             Exists(
                 Article.authors.through.objects.filter(
-                    article_id=OuterRef("pk"), contributor_id=author.pk
+                    article_id=OuterRef("article_id"), contributor_id=author.pk
                 )
             )
         )
     if reviewer is not None:
-        # Pages whose live revision this physician's approval in force covers.
-        queryset = queryset.filter(
-            Exists(
-                SignOff.objects.in_force().filter(
-                    revision_id=OuterRef("live_revision_id"), reviewer_id=reviewer.pk
-                )
-            )
-        )
+        queryset = queryset.filter(reviewer=reviewer, state=Publication.State.CURRENT)
     if featured is not None:
         queryset = queryset.filter(featured=featured)
     if exclude is not None:
@@ -107,23 +130,19 @@ def article_list_public(
     return queryset
 
 
-def article_redirect_get_public(*, old_slug: str) -> Article | None:
-    """The live article that used to have `old_slug`, or None (also when it is not live)."""
-    redirect = (
-        SlugRedirect.objects.filter(old_slug=old_slug, article__live_revision__isnull=False)
-        .select_related("article")
-        .only("article__slug")
+def publication_redirect_get_public(*, old_slug: str) -> str | None:
+    """The current address of the public article that used to be at `old_slug`, or None."""
+    return (
+        SlugRedirect.objects.filter(old_slug=old_slug, article__publication__isnull=False)
+        .values_list("article__publication__slug", flat=True)
         .first()
     )
-    return redirect.article if redirect else None
 
 
 def topic_list_public() -> QuerySet[Topic]:
-    """Topics that have at least one live article, with `article_count`, by name."""
+    """Topics that have at least one public article, with `article_count`, by name."""
     return (
-        Topic.objects.annotate(
-            article_count=Count("articles", filter=Q(articles__live_revision__isnull=False))
-        )
+        Topic.objects.annotate(article_count=Count("articles__publication"))
         .filter(article_count__gt=0)
         .order_by("name")
     )
@@ -143,7 +162,8 @@ def reviewer_get_public(*, slug: str) -> ReviewerProfile:
     """
     A reviewing physician's public profile (raises `ReviewerProfile.DoesNotExist`).
 
-    Only verified profiles are public: an unverified one is not presented to readers as a
-    medical reviewer.
+    Only verified, unrevoked profiles are public: others are not presented to readers as
+    medical reviewers.
     """
     return ReviewerProfile.objects.verified().get(slug=slug)
+

@@ -1,13 +1,13 @@
 """
 `/sitemap.xml`: live articles, topics with live articles, verified reviewers, contributors.
 
-Every list comes through the public gate (`Article.objects.live()`, `topic_list_public`), so a
+Every list comes through the public gate (publication records, `topic_list_public`), so a
 draft-only article never appears. Addresses are built on SITE_URL, not on the request's host,
 so the sitemap names the canonical site whichever host name served it.
 
-An article's `lastmod` is the later of its last review (the newest approval of the live
-revision, `ArticleQuerySet.with_review_dates`) and its last content update (the live revision's
-creation): a re-review is news to a search engine even when the words did not change.
+An article's `lastmod` is the later of its last review (the approval in force, on its
+publication record) and its last content update: a re-review is news to a search engine even
+when the words did not change.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.db.models import Exists, OuterRef
 
-from articles.content.models import Article, Contributor
-from articles.public import selectors
+from articles.content.models import Contributor
+from articles.public import freshness, selectors
+from articles.publishing.models import Publication
 from reviews.models import ReviewerProfile
 
 
@@ -38,17 +39,10 @@ class ArticleSitemap(_SiteUrlSitemap):
     priority = 0.8
 
     def items(self):
-        return (
-            Article.objects.live()
-            .with_review_dates()
-            .select_related("live_revision")
-            .only("slug", "live_revision__created_at")
-            .order_by("pk")
-        )
+        return selectors.sound(selectors.publication_list_public().order_by("pk"))
 
     def lastmod(self, item):
-        dates = [item.live_revision.created_at, item.last_reviewed_at]
-        return max(d for d in dates if d is not None)
+        return max(item.updated_at, item.last_reviewed_at)
 
 
 class TopicSitemap(_SiteUrlSitemap):
@@ -77,7 +71,7 @@ class ContributorSitemap(_SiteUrlSitemap):
     priority = 0.4
 
     def items(self):
-        live = Article.objects.live().filter(authors=OuterRef("pk"))
+        live = Publication.objects.public().filter(article__authors=OuterRef("pk"))
         return Contributor.objects.filter(Exists(live)).only("slug").order_by("slug")
 
 
@@ -87,3 +81,17 @@ SITEMAPS = {
     "reviewers": ReviewerSitemap,
     "contributors": ContributorSitemap,
 }
+
+
+def sitemap_view(request):
+    """`/sitemap.xml`, with what HTTP caches need to know (it lists every public page)."""
+    from django.contrib.sitemaps.views import sitemap
+    from django.utils import timezone
+
+    now = timezone.now()
+    response = sitemap(request, sitemaps=SITEMAPS)
+    response.render()
+    records = selectors.publication_list_public().only(
+        "id", "generation", "next_review_due", "withdraw_at"
+    )
+    return freshness.attach(response, freshness.of_list(list(records), now, extra=".sitemap"))

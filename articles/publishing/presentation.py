@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.safestring import mark_safe
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from articles.content.models import Article, ArticleRevision
 from articles.content.sanitize import sanitize_html
+from articles.publishing.reading_time import reading_minutes
 from references.formatting import doi_url, pubmed_url
 from references.markers import render_markers
 
@@ -43,19 +45,17 @@ def _reference(number: int, citation: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def article_page_context(*, article: Article, revision: ArticleRevision) -> dict[str, Any]:
-    """The template context of an article page showing `revision` of `article`."""
+def content_context(revision: ArticleRevision) -> dict[str, Any]:
+    """
+    What `articles/_article_content.html` renders: takeaways, body with numbered citation
+    marks, comparisons, FAQ and references, all from the revision's snapshot.
+    """
     snapshot = revision.snapshot
     citations = snapshot.get("citations", [])
     references = [_reference(number, c) for number, c in enumerate(citations, start=1)]
     numbers = {ref["pmid"]: ref["number"] for ref in references if ref["pmid"]}
     body = render_markers(sanitize_html(snapshot.get("body", "")), numbers)
-    published_at = article.first_published_at
     return {
-        "article": article,
-        "revision": revision,
-        "title": snapshot.get("title", ""),
-        "standfirst": snapshot.get("standfirst", ""),
         "body": mark_safe(body),  # noqa: S308 - sanitised above; superscripts are integers only
         "takeaways": snapshot.get("takeaways", []),
         "faq": [
@@ -64,12 +64,72 @@ def article_page_context(*, article: Article, revision: ArticleRevision) -> dict
         ],
         "comparisons": snapshot.get("comparisons", []),
         "references": references,
-        "published_at": published_at,
-        "updated_at": revision.created_at,
-        # "Updated" is worth showing only when the content changed on a later day.
-        "show_updated": published_at is None
-        or revision.created_at.date() > published_at.date(),
-        "topics": list(article.topics.all()),
-        "authors": list(article.authors.all()),
-        "disclaimer": DISCLAIMER,
     }
+
+
+def render_content(revision: ArticleRevision) -> SafeString:
+    """The article content of `revision` as HTML: what a publication record stores."""
+    html = render_to_string("articles/_article_content.html", content_context(revision))
+    return mark_safe(html)  # noqa: S308 - our template, from sanitised snapshot HTML
+
+
+def byline_authors(article: Article) -> list[dict[str, str]]:
+    """The article's authors as the byline, cards and JSON-LD show them."""
+    return [
+        {
+            "name": author.name,
+            "credentials": author.credentials,
+            "slug": author.slug,
+            "url": author.get_absolute_url(),
+        }
+        for author in article.authors.all()
+    ]
+
+
+def page_topics(article: Article) -> list[dict[str, Any]]:
+    """The article's topics as breadcrumbs, JSON-LD `about` and list filters use them."""
+    return [
+        {
+            "id": topic.pk,
+            "name": topic.name,
+            "slug": topic.slug,
+            "is_condition": topic.is_condition,
+            "url": topic.get_absolute_url(),
+        }
+        for topic in article.topics.all()
+    ]
+
+
+def article_page_context(*, article: Article, revision: ArticleRevision) -> dict[str, Any]:
+    """
+    The template context of an article page showing `revision` of `article` (rendered now).
+
+    The staff preview and the review screen use it; the public page reads the same keys from
+    its publication record (`articles.publishing.publication.page_context`), so both render
+    through the same templates.
+    """
+    published_at = article.first_published_at
+    context = content_context(revision)
+    context.update(
+        {
+            "slug": article.slug,
+            "url": article.get_absolute_url(),
+            "title": revision.snapshot.get("title", ""),
+            "standfirst": revision.snapshot.get("standfirst", ""),
+            "content_html": mark_safe(  # noqa: S308 - our template, from sanitised HTML
+                render_to_string("articles/_article_content.html", context)
+            ),
+            "revision_number": revision.number,
+            "is_live_revision": revision.pk == article.live_revision_id,
+            "published_at": published_at,
+            "updated_at": revision.created_at,
+            # "Updated" is worth showing only when the content changed on a later day.
+            "show_updated": published_at is None
+            or revision.created_at.date() > published_at.date(),
+            "reading_minutes": reading_minutes(revision.snapshot),
+            "topics": page_topics(article),
+            "authors": byline_authors(article),
+            "disclaimer": DISCLAIMER,
+        }
+    )
+    return context

@@ -21,7 +21,8 @@ class _TextOnly(HTMLParser):
         self.parts.append(data)
 
 
-def _html_text(html: str) -> str:
+def html_text(html: str) -> str:
+    """The text of an HTML fragment, citation markers removed."""
     parser = _TextOnly()
     parser.feed(html or "")
     parser.close()
@@ -32,10 +33,10 @@ def _html_text(html: str) -> str:
 def snapshot_words(snapshot: dict[str, Any]) -> int:
     """The number of words a reader reads in the snapshot (reference list excluded)."""
     texts = [snapshot.get("title", ""), snapshot.get("standfirst", ""),
-             _html_text(snapshot.get("body", ""))]
+             html_text(snapshot.get("body", ""))]
     texts += list(snapshot.get("takeaways", []))
     for entry in snapshot.get("faq", []):
-        texts += [entry.get("question", ""), _html_text(entry.get("answer", ""))]
+        texts += [entry.get("question", ""), html_text(entry.get("answer", ""))]
     for item in snapshot.get("comparisons", []):
         texts += [item.get("term", ""), item.get("explanation", "")]
     return sum(len(_WORD.findall(text or "")) for text in texts)

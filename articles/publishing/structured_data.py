@@ -29,8 +29,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-_JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
-
 
 def absolute_url(path: str) -> str:
     """`path` on the public site's address (SITE_URL), for canonical links and JSON-LD."""
@@ -40,7 +38,9 @@ def absolute_url(path: str) -> str:
 def json_ld(data: Any) -> SafeString:
     """`data` as JSON that is safe inside `<script type="application/ld+json">`."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-    return mark_safe(text.translate(_JSON_SCRIPT_ESCAPES))  # noqa: S308 - escaped just above
+    # Three replace() calls: much faster than str.translate on long documents.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return mark_safe(text)  # noqa: S308 - escaped just above
 
 
 def _iso(value) -> str | None:
@@ -94,9 +94,9 @@ def _faq_page(faq: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _about(topic) -> dict[str, Any]:
-    kind = "MedicalCondition" if topic.is_condition else "Thing"
-    return {"@type": kind, "name": topic.name, "url": absolute_url(topic.get_absolute_url())}
+def _about(topic: dict[str, Any]) -> dict[str, Any]:
+    kind = "MedicalCondition" if topic["is_condition"] else "Thing"
+    return {"@type": kind, "name": topic["name"], "url": absolute_url(topic["url"])}
 
 
 def medical_web_page(context: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +107,7 @@ def medical_web_page(context: dict[str, Any]) -> dict[str, Any]:
     page's `ReviewState`); without a `review`, or when `review.show_stamp` is false, there is no
     `lastReviewed`/`reviewedBy`.
     """
-    article = context["article"]
-    url = absolute_url(article.get_absolute_url())
+    url = absolute_url(context["url"])
     page: dict[str, Any] = {
         "@type": "MedicalWebPage",
         "@id": url,
@@ -136,7 +135,7 @@ def medical_web_page(context: dict[str, Any]) -> dict[str, Any]:
     authors = context.get("authors") or []
     if authors:
         page["author"] = [
-            _person(a.name, credentials=a.credentials, url=absolute_url(a.get_absolute_url()))
+            _person(a["name"], credentials=a["credentials"], url=absolute_url(a["url"]))
             for a in authors
         ]
     topics = context.get("topics") or []
@@ -155,8 +154,8 @@ def breadcrumb_list(context: dict[str, Any]) -> dict[str, Any]:
     crumbs = [("Home", absolute_url(reverse("articles:home")))]
     topics = context.get("topics") or []
     if topics:
-        crumbs.append((topics[0].name, absolute_url(topics[0].get_absolute_url())))
-    crumbs.append((context["title"], absolute_url(context["article"].get_absolute_url())))
+        crumbs.append((topics[0]["name"], absolute_url(topics[0]["url"])))
+    crumbs.append((context["title"], absolute_url(context["url"])))
     return {
         "@type": "BreadcrumbList",
         "itemListElement": [

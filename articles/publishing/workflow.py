@@ -29,6 +29,7 @@ from django.db.models import F
 from articles.content.models import Article, ArticleRevision
 from articles.content.services import revision_create
 from articles.publishing.models import ScheduledPublication
+from articles.publishing.publication import publication_sync
 from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
 from reviews.selectors import approval_in_force, newest_decision
 from reviews.services import audit_record, review_request_create, separation_of_duties_refusal
@@ -201,6 +202,8 @@ def _set_live(
         fields += ["needs_review", "needs_review_reason", "version"]
     article.save(update_fields=fields)
     article.refresh_from_db(fields=["version"])
+    # The public read model follows in the same transaction: no reader sees one without the other.
+    publication_sync(article=article, now=now)
     # A publication made now replaces whatever was scheduled for later.
     ScheduledPublication.objects.filter(article=article).delete()
     audit_record(
@@ -335,6 +338,7 @@ def article_unpublish(
     was_live = locked.live_revision_id
     locked.live_revision = None
     locked.save(update_fields=["live_revision"])
+    publication_sync(article=locked, now=now)
     audit_record(
         action=AuditEvent.Action.UNPUBLISHED,
         actor=user,

@@ -127,6 +127,7 @@ def test_a_deleted_newest_record_is_named_from_the_head_kept_outside_the_databas
     head = json.loads(head_file.read_text())
     assert head["payload"]["tree_size"] == 3
     tamper("UPDATE articles_article SET live_revision_id = NULL WHERE id = %s", [articles[2].pk])
+    tamper("DELETE FROM articles_publication WHERE article_id = %s", [articles[2].pk])
     tamper("DELETE FROM reviews_auditevent WHERE revision_id = %s", [newest.revision_id])
     tamper("DELETE FROM reviews_signoff WHERE id = %s", [newest.pk])
     report = verify()
@@ -178,3 +179,19 @@ def test_a_new_signature_updates_the_head_kept_outside_the_database(signed, head
     head = json.loads(head_file.read_text())
     assert head["payload"]["tree_size"] == 4
     assert head["newest"]["signoff_id"] == SignOff.objects.order_by("-pk").first().pk
+
+
+def test_a_publication_record_changed_in_sql_is_named_and_derived_again(signed):
+    from articles.publishing.models import Publication
+
+    articles, _ = signed
+    tamper(
+        "UPDATE articles_publication SET title = %s WHERE article_id = %s",
+        ["Miracle cure", articles[0].pk],
+    )
+    report = verify()
+    assert f"Publication record of article {articles[0].pk}" in report
+    record = Publication.objects.get(article=articles[0])
+    assert record.title == articles[0].live_revision.snapshot["title"]
+    out = StringIO()
+    call_command("verify_signoffs", stdout=out)  # healed: the next run is clean

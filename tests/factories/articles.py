@@ -107,6 +107,7 @@ def make_live(article: Article, *, user=None, published_at=None, reviewer=None):
     verified ReviewerProfile made on the fly by default): the public gate shows nothing
     unsigned, so a live article in a test is a signed one, as in production.
     """
+    from articles.publishing.publication import publication_sync
     from reviews.services import signoff_create
     from tests.factories.reviews import PASSWORD, ReviewerProfileFactory
 
@@ -128,6 +129,8 @@ def make_live(article: Article, *, user=None, published_at=None, reviewer=None):
     )
     article.live_revision = revision
     article.first_published_at = published_at
+    # What publishing does in the same transaction: the public read model follows.
+    publication_sync(article=article)
     return revision
 
 

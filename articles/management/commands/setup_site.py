@@ -88,6 +88,8 @@ class Command(BaseCommand):
     def handle(self, *args, demo: bool, **options):
         roles_update()
         self.stdout.write("Editorial roles are up to date: Editors, Reviewers, Site admins.")
+        # After a deploy: pages rendered by older templates or review settings are rebuilt.
+        call_command("publications_render", stdout=self.stdout)
         if not demo:
             return
         if not settings.DEBUG:
