@@ -156,11 +156,13 @@ def _withdraw(record: Publication | None, *, article: Article, reason: str, now)
         logger.info("Publication of article %s withdrawn: %s", article.pk, reason)
 
 
+@transaction.atomic
 def publication_sync(*, article: Article, now: datetime | None = None) -> Publication | None:
     """
     Write (or remove) `article`'s publication record so it says what the public may see now.
 
-    Call it inside the transaction of every change that can change that: publishing,
+    Call it in the transaction of every change that can change that (it joins it, or opens
+    its own): publishing,
     unpublishing, a decision on the live revision, a revocation, a change of the article's
     topics, authors, address or "featured" flag. Returns the record, or None when the article
     is not public. The article row should be locked by the caller when it changes it.
