@@ -16,7 +16,8 @@ from django.utils import timezone
 from articles.publishing.models import Publication
 from articles.publishing.publication import publication_is_sound
 from articles.publishing.workflow import article_unpublish
-from tests.factories.articles import ArticleFactory, EditorFactory, TopicFactory
+from tests.factories.articles import ArticleFactory, EditorFactory, TopicFactory, make_live
+from tests.factories.reviews import ReviewerProfileFactory
 from tests.factories.workflow import sign
 from tests.tamper import tamper
 
@@ -155,16 +156,22 @@ def test_topic_membership_and_author_changes_follow_into_the_record(two_pages):
         ("contributor", 3),
         ("search", 2),  # the count, the page of records
         ("review_json", 2),  # the record; the log position of the approval
+        ("reviewer", 3),  # the profile, the count, the page of records
+        ("history", 5),  # the record, approvals, corrections, publications, the live number
+        ("feed", 2),  # the log (for its tree head), the records
+        ("sitemap", 8),  # one per sitemap section, and the records for the validators
     ],
 )
 def test_public_pages_run_a_fixed_number_of_queries_whatever_the_number_of_pages(
     client, db, name, expected
 ):
     topic = TopicFactory()
+    reviewer = ReviewerProfileFactory()
     counts = []
     for total in (1, 20):
         while Publication.objects.count() < total:
-            article = ArticleFactory(live=True, topics=[topic])
+            article = ArticleFactory(topics=[topic])
+            make_live(article, reviewer=reviewer)
         url = {
             "page": article.get_absolute_url(),
             "home": reverse("articles:home"),
@@ -172,6 +179,10 @@ def test_public_pages_run_a_fixed_number_of_queries_whatever_the_number_of_pages
             "contributor": reverse("articles:contributor", args=[article.authors.get().slug]),
             "search": reverse("articles:search") + "?q=condition",
             "review_json": reverse("articles:review_json", args=[article.slug]),
+            "reviewer": reverse("articles:reviewer", args=[reviewer.slug]),
+            "history": reverse("articles:history", args=[article.slug]),
+            "feed": reverse("articles:feed"),
+            "sitemap": reverse("sitemap"),
         }[name]
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
