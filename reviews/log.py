@@ -41,26 +41,26 @@ def entry(signoff: SignOff) -> dict[str, Any]:
     """
     The public part of one sign-off record: what the log's leaf commits to.
 
-    The reviewer's comment to the editors stays private; `record_hash` (SHA-256 of the full
-    record) and `signature` bind the leaf to the complete signed record.
+    The record's public part (`SignOff.public_record`) with its id and the site's signature
+    of that part (`public_signature`), which anyone can check against the published keys: a
+    row forged in the database has none that verifies. The reviewer's comment to the editors
+    stays private; `record_hash` commits the entry to the complete record.
     """
-    signed_at = signoff.signed_at.astimezone(UTC).isoformat()
     return {
-        "v": 1,
+        **signoff.public_record(),
         "signoff_id": signoff.pk,
-        "article_id": signoff.article_id_signed,
-        "revision_number": signoff.revision_number,
-        "content_hash": signoff.content_hash,
-        "decision": str(signoff.decision),
-        "meaning": signoff.meaning,
-        "printed_name": signoff.printed_name,
-        "credentials": signoff.credentials,
-        "signed_at": signed_at,
-        "record_hash": signoff.record_hash,
-        "previous_hash": signoff.previous_hash,
-        "key_id": signoff.key_id,
-        "signature": signoff.signature,
+        "public_signature": signoff.public_signature,
     }
+
+
+def public_signature_verifies(data: dict[str, Any]) -> bool:
+    """Whether an entry's `public_signature` is the site's signature of its public part."""
+    public = {k: v for k, v in data.items() if k not in ("signoff_id", "public_signature")}
+    return keys.verify(
+        kid=str(data.get("key_id") or ""),
+        data=keys.canonical_json(public),
+        signature=str(data.get("public_signature") or ""),
+    )
 
 
 def entry_bytes(data: dict[str, Any]) -> bytes:
@@ -81,7 +81,7 @@ _ENTRY_FIELDS = (
     "record_hash",
     "previous_hash",
     "key_id",
-    "signature",
+    "public_signature",
 )
 
 

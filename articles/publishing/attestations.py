@@ -117,6 +117,12 @@ def attestation_payload(
         "signed_at": _iso_utc(signoff.signed_at),
         "next_review_due": _iso_utc(review.next_review_due),
         "signoff_record_hash": signoff.record_hash,
+        # The physician's sign-off as the public log holds it, with the site's signature of it:
+        # anyone can check it with the published keys, independently of this attestation.
+        "signoff": {
+            **signoff.public_record(),
+            "public_signature": signoff.public_signature,
+        },
         "key_id": signoff.key_id,
         # Where the sign-off sits in the public log (`/transparency/`), for an inclusion proof.
         "log_index": log.entry_index(signoff),

@@ -47,6 +47,7 @@ from reviews import keys, policy
 from reviews.models import AuditEvent, SignOff
 from reviews.selectors import approval_in_force, newest_decision
 from reviews.services import audit_record
+from reviews.services.integrity import signoff_signature_holds
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +204,19 @@ def publication_sync(*, article: Article, now: datetime | None = None) -> Public
             _withdraw(record, article=article, reason="no approval in force", now=now)
             return None
         taken_back_by = newest_decision(revision)
+    if not signoff_signature_holds(approval):
+        _withdraw(record, article=article, reason="approval's signature fails", now=now)
+        audit_record(
+            action=AuditEvent.Action.TAMPER_DETECTED,
+            article=article,
+            revision=revision,
+            message=f"The approval of revision {revision.number} of '{article.slug}' does not "
+            "carry a valid site signature (made or changed outside the app); the page was "
+            "withdrawn from every public page.",
+            data={"signoff_id": approval.pk},
+            now=now,
+        )
+        return None
     return _write(
         record=record,
         article=article,

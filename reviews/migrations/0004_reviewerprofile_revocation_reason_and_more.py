@@ -5,6 +5,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def record_earlier_verifications(apps, schema_editor):
+    """Profiles verified before evidence was recorded say so (the new constraint needs it)."""
+    Profile = apps.get_model("reviews", "ReviewerProfile")
+    for profile in Profile.objects.filter(verified_at__isnull=False, verification_evidence=""):
+        profile.verification_evidence = "Verified before the evidence of checks was recorded."
+        profile.verification_checked_on = profile.verified_at.date()
+        profile.save(update_fields=["verification_evidence", "verification_checked_on"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -61,8 +70,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='signoff',
             name='version',
+            # Records made before this migration keep their original (version 1) shape, so
+            # their hashes still verify; new records default to version 2.
+            field=models.PositiveSmallIntegerField(default=1, help_text='The shape of the signed record (see canonical_record).'),
+        ),
+        migrations.AlterField(
+            model_name='signoff',
+            name='version',
             field=models.PositiveSmallIntegerField(default=2, help_text='The shape of the signed record (see canonical_record).'),
         ),
+        migrations.RunPython(record_earlier_verifications, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='auditevent',
             name='action',

@@ -195,7 +195,26 @@ class ReviewerProfile(models.Model):
                 condition=pgtrigger.AnyChange("user"),
                 message="%: a reviewer profile's login (user_id) is fixed once it is made",
                 hint="Make a new profile for the other login instead.",
-            )
+            ),
+            # A profile is evidence of who signed: never deleted (a DELETE and INSERT would
+            # otherwise re-point it), and a revocation for cause is never undone.
+            StrictProtect(
+                name="never_deleted",
+                operation=pgtrigger.Delete,
+                message="%: reviewer profiles are never deleted",
+                hint="Revoke the credentials instead.",
+            ),
+            StrictProtect(
+                name="revocation_final",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__revoked_at__isnull=False)
+                & (
+                    pgtrigger.Q(new__revoked_at__isnull=True)
+                    | pgtrigger.Q(old__revoked_at__df=pgtrigger.F("new__revoked_at"))
+                ),
+                message="%: a revocation for cause is final",
+                hint="Create a new profile if the physician is reinstated.",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

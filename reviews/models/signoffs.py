@@ -264,6 +264,12 @@ class SignOff(AppendOnlyModel):
         blank=True,
         help_text="Ed25519 signature of the canonical record by the site key (base64url).",
     )
+    public_signature = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="Ed25519 signature of the public record (what the public log and the "
+        "attestations show), so anyone can check it with the published keys.",
+    )
 
     objects = SignOffQuerySet.as_manager()
 
@@ -343,6 +349,33 @@ class SignOff(AppendOnlyModel):
                 key_id=self.key_id,
             )
         return record
+
+    def public_record(self) -> dict[str, Any]:
+        """
+        What the public may know of this record: everything but the reviewer's comment to the
+        editors and internal ids. `record_hash` commits it to the full record; the site signs
+        it (`public_signature`) so that outsiders can check it with the published keys.
+        """
+        return {
+            "v": 1,
+            "article_id": self.article_id_signed,
+            "revision_number": self.revision_number,
+            "content_hash": self.content_hash,
+            "decision": str(self.decision),
+            "meaning": self.meaning,
+            "printed_name": self.printed_name,
+            "credentials": self.credentials,
+            "signed_at": self.signed_at.astimezone(UTC).isoformat() if self.signed_at else None,
+            "record_hash": self.record_hash,
+            "previous_hash": self.previous_hash,
+            "key_id": self.key_id,
+        }
+
+    def public_bytes(self) -> bytes:
+        """The canonical JSON of `public_record()`: what `public_signature` signs."""
+        return json.dumps(
+            self.public_record(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
 
     def canonical_bytes(self) -> bytes:
         """The canonical JSON of this record (sorted keys, no spaces, UTF-8): what is signed."""

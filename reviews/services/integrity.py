@@ -12,6 +12,26 @@ from reviews import keys, log, transparency
 from reviews.models import SignOff
 
 
+def signoff_signature_holds(signoff: SignOff) -> bool:
+    """
+    Whether a sign-off is as the signing service made it: its record hash matches, and the
+    site's signatures of the record and of its public part verify with the site's keys.
+
+    Records made before site signatures (version 1) hold only at the start of the chain, before
+    the first signed record: each signed record's signature covers the link to the one before,
+    so an unsigned record cannot be slipped in later.
+    """
+    if signoff.compute_record_hash() != signoff.record_hash:
+        return False
+    if signoff.version < 2:
+        return not SignOff.objects.filter(pk__lt=signoff.pk, version__gte=2).exists()
+    return keys.verify(
+        kid=signoff.key_id, data=signoff.canonical_bytes(), signature=signoff.signature
+    ) and keys.verify(
+        kid=signoff.key_id, data=signoff.public_bytes(), signature=signoff.public_signature
+    )
+
+
 def signoff_chain_verify() -> list[str]:
     """
     Every sign-off's site signature, record hash, and link to the one before; the problems.
@@ -22,7 +42,8 @@ def signoff_chain_verify() -> list[str]:
     chain: `signoff_log_head_verify` catches that against the head kept outside the database.)
     """
     problems: list[str] = []
-    expected_previous, previous_pk = "", None
+    expected_previous, previous_pk, signed_seen = "", None, False
+    signers: dict[int, tuple[int, int]] = {}
     for signoff in SignOff.objects.order_by("pk").iterator():
         name = f"SignOff #{signoff.pk} ({signoff.get_decision_display().lower()} by "
         name += f"{signoff.display_name}, {signoff.signed_at:%Y-%m-%d %H:%M %Z})"
@@ -31,14 +52,35 @@ def signoff_chain_verify() -> list[str]:
                 f"{name}: its contents no longer match its record hash "
                 f"{signoff.record_hash[:12]}… (changed after signing)."
             )
-        if signoff.version < 2 or not signoff.signature:
-            problems.append(f"{name}: it carries no site signature (made outside the app).")
-        elif not keys.verify(
-            kid=signoff.key_id, data=signoff.canonical_bytes(), signature=signoff.signature
+        if signoff.version < 2:
+            # Made before site signatures: acceptable only before the first signed record.
+            if signed_seen:
+                problems.append(
+                    f"{name}: it carries no site signature but follows signed records "
+                    "(inserted outside the app)."
+                )
+        elif not (
+            keys.verify(
+                kid=signoff.key_id, data=signoff.canonical_bytes(), signature=signoff.signature
+            )
+            and keys.verify(
+                kid=signoff.key_id,
+                data=signoff.public_bytes(),
+                signature=signoff.public_signature,
+            )
         ):
             problems.append(
                 f"{name}: its site signature does not verify with key {signoff.key_id or '?'} "
                 "(forged, or rewritten after signing)."
+            )
+        signed_seen = signed_seen or signoff.version >= 2
+        # A profile signs with one login only: a second login means it was re-pointed.
+        first = signers.setdefault(signoff.reviewer_id, (signoff.signer_id, signoff.pk))
+        if first[0] != signoff.signer_id:
+            problems.append(
+                f"{name}: signed by login {signoff.signer_id}, but the same reviewer profile "
+                f"signed SignOff #{first[1]} with login {first[0]} (the profile was re-pointed "
+                "to another login)."
             )
         if signoff.previous_hash != expected_previous:
             before = f"SignOff #{previous_pk}" if previous_pk else "the start of the chain"

@@ -166,6 +166,13 @@ def _check_signoff(
         raise _refuse("locked", lockout.signing_lockout_refusal_message(until))
     if (reason := profile.signing_refusal(now)) is not None:
         raise _refuse("not_eligible", reason)
+    if SignOff.objects.filter(reviewer=profile).exclude(signer_id=user.pk).exists():
+        # The profile signed before with another login: it was re-pointed behind the app.
+        raise _refuse(
+            "identity",
+            "This reviewer profile has signed with another login before; nothing can be signed "
+            "with it until a site administrator investigates.",
+        )
     if (reason := separation_of_duties_refusal(revision=revision, user=user)) is not None:
         raise _refuse("separation_of_duties", reason)
     if not attested:
@@ -238,46 +245,64 @@ def signoff_create(
     a live page's stamp away there when changes are requested).
     """
     now = timezone.now()
+    wrong_password = None
     try:
         with transaction.atomic():
+            # Attempts by one login are serialised (a row lock on its profile), and a wrong
+            # password is recorded before the lock is released, so parallel guesses cannot
+            # slip past the lockout count.
+            list(ReviewerProfile.objects.select_for_update().filter(user_id=user.pk).values("pk"))
+            # The signing time is read once the lock is held, so it is never earlier than a
+            # failure recorded by an attempt that held the lock before.
+            now = timezone.now()
             # The stored revision, as it is now: the object passed in may be stale.
             stored = type(revision).objects.select_related("article").get(pk=revision.pk)
-            profile = _check_signoff(
-                revision=stored,
-                user=user,
-                password=password,
-                decision=decision,
-                expected_hash=expected_hash,
-                attested=attested,
-                now=now,
-            )
-            signoff = _signoff_append(
-                revision=stored,
-                user=user,
-                profile=profile,
-                decision=decision,
-                comment=comment,
-                conflict_of_interest=conflict_of_interest,
-                now=now,
-            )
+            try:
+                profile = _check_signoff(
+                    revision=stored,
+                    user=user,
+                    password=password,
+                    decision=decision,
+                    expected_hash=expected_hash,
+                    attested=attested,
+                    now=now,
+                )
+            except SignOffRefused as refusal:
+                if refusal.code != "wrong_password":
+                    raise
+                _audit_refusal(refusal, user=user, revision=revision, decision=decision, now=now)
+                lockout.signing_failure_after(user=user, now=now)
+                wrong_password = refusal  # committed with the transaction, then raised
+            else:
+                signoff = _signoff_append(
+                    revision=stored,
+                    user=user,
+                    profile=profile,
+                    decision=decision,
+                    comment=comment,
+                    conflict_of_interest=conflict_of_interest,
+                    now=now,
+                )
     except SignOffRefused as refusal:
-        tampered = refusal.code == "hash_mismatch"
-        audit_record(
-            action=(
-                AuditEvent.Action.TAMPER_DETECTED
-                if tampered
-                else AuditEvent.Action.SIGNATURE_FAILED
-            ),
-            actor=user,
-            revision=revision,
-            message=f"Signature refused: {refusal.message}",
-            data={"code": refusal.code, "decision": decision},
-            now=now,
-        )
-        if refusal.code == "wrong_password":
-            lockout.signing_failure_after(user=user, now=now)
+        _audit_refusal(refusal, user=user, revision=revision, decision=decision, now=now)
         raise
+    if wrong_password is not None:
+        raise wrong_password
     return signoff
+
+
+def _audit_refusal(refusal: SignOffRefused, *, user, revision, decision: str, now) -> None:
+    tampered = refusal.code == "hash_mismatch"
+    audit_record(
+        action=(
+            AuditEvent.Action.TAMPER_DETECTED if tampered else AuditEvent.Action.SIGNATURE_FAILED
+        ),
+        actor=user,
+        revision=revision,
+        message=f"Signature refused: {refusal.message}",
+        data={"code": refusal.code, "decision": decision},
+        now=now,
+    )
 
 
 def _signoff_append(
@@ -324,7 +349,9 @@ def _signoff_append(
     )
     signoff.record_hash = signoff.compute_record_hash()
     signed_by, signoff.signature = keys.sign(signoff.canonical_bytes())
-    if signed_by != signoff.key_id:  # the key changed between two reads: never mislabel it
+    public_by, signoff.public_signature = keys.sign(signoff.public_bytes())
+    if signoff.key_id != signed_by or signoff.key_id != public_by:
+        # The key changed between two reads: never mislabel a signature.
         raise RuntimeError("The signing key changed while signing; try again.")
     signoff.full_clean()
     signoff.save()

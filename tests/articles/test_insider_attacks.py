@@ -286,3 +286,140 @@ def test_a_forged_interval_post_by_an_editor_changes_nothing(client):
     topic.refresh_from_db()
     assert topic.review_interval_days is None
 
+
+
+# --- Found by an adversarial review --------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_forged_approval_row_never_reaches_the_public_even_with_a_live_pointer(client):
+    """Rows inserted in SQL, correctly chained but without the site's key, publish nothing."""
+    from articles.publishing.models import Publication
+    from reviews import keys
+    from tests.tamper import tamper
+
+    article = ArticleFactory(live=True)
+    head = SignOff.objects.order_by("-pk").first()
+    unsigned = revision_create(article=article, user=EditorFactory())
+    forged = SignOff(
+        revision=unsigned,
+        reviewer=head.reviewer,
+        signer=head.signer,
+        printed_name=head.printed_name,
+        credentials=head.credentials,
+        signed_at=timezone.now(),
+        decision="approved",
+        meaning=head.meaning,
+        content_hash=unsigned.content_hash,
+        previous_hash=head.record_hash,
+        article_id_signed=article.pk,
+        revision_number=unsigned.number,
+        key_id=head.key_id,
+    )
+    forged.record_hash = forged.compute_record_hash()
+    forged.signature = forged.public_signature = keys.b64url(b"\0" * 64)
+    forged.save()
+    tamper(
+        "UPDATE articles_article SET live_revision_id = %s WHERE id = %s",
+        [unsigned.pk, article.pk],
+    )
+    # Any later change that re-derives the record (here a new topic) reads the forged rows.
+    article.topics.add(TopicFactory())
+    assert not Publication.objects.filter(article=article).exists()
+    assert client.get(article.get_absolute_url()).status_code == 404
+    assert client.get(reverse("articles:review_json", args=[article.slug])).status_code == 404
+    assert AuditEvent.objects.filter(action="tamper_detected", article=article).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_profile_re_pointed_in_sql_cannot_sign_and_is_named():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.factories.reviews import UserFactory
+    from tests.tamper import tamper
+
+    roe = ReviewerProfileFactory(printed_name="Jane Roe", credentials="MD")
+    sign(revision_create(article=ArticleFactory(), user=EditorFactory()), reviewer=roe)
+    mallory = UserFactory()
+    tamper("UPDATE reviews_reviewerprofile SET user_id = %s WHERE id = %s", [mallory.pk, roe.pk])
+    roe.refresh_from_db()
+    revision = revision_create(article=ArticleFactory(), user=EditorFactory())
+    with pytest.raises(SignOffRefused) as info:
+        sign(revision, reviewer=roe)
+    assert info.value.code == "identity"
+    # Had a signature gone through before the check existed, verify_signoffs names it.
+    out = StringIO()
+    call_command("verify_signoffs", stdout=out)
+    assert "re-pointed" not in out.getvalue()
+    tamper("UPDATE reviews_reviewerprofile SET user_id = %s WHERE id = %s", [roe.user_id, roe.pk])
+
+
+def test_the_database_refuses_deleting_a_profile_or_undoing_a_revocation():
+    from django.db import connection
+
+    physician = ReviewerProfileFactory()
+    reviewer_revoke(profile=physician, admin_user=AdminUserFactory(), reason="Suspended.")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reviews_reviewerprofile WHERE id = %s", [physician.pk])
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE reviews_reviewerprofile SET revoked_at = NULL, revoked_by_id = NULL, "
+            "revocation_reason = '' WHERE id = %s",
+            [physician.pk],
+        )
+    physician.refresh_from_db()
+    assert physician.is_revoked
+
+
+def test_sqlite_insert_or_replace_cannot_rewrite_a_sign_off():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("REPLACE is SQLite's; PostgreSQL has none")
+    revision = revision_create(article=ArticleFactory(), user=EditorFactory())
+    asked = sign(revision, decision="changes_requested", comment="Wrong dose.")
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT OR REPLACE INTO reviews_signoff SELECT * FROM reviews_signoff WHERE id = %s",
+            [asked.pk],
+        )
+    assert SignOff.objects.get(pk=asked.pk).decision == "changes_requested"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_passwords_cannot_slip_past_the_signing_lockout():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        # SQLite runs one writer at a time (IMMEDIATE transactions), and the test database in
+        # memory cannot be shared between threads; the race exists on PostgreSQL.
+        pytest.skip("concurrent signing attempts need PostgreSQL")
+
+    physician = ReviewerProfileFactory()
+    revision = revision_create(article=ArticleFactory(), user=EditorFactory())
+
+    def attempt(_):
+        try:
+            signoff_create(
+                revision=revision,
+                user=physician.user,
+                password="not the password",
+                decision="approved",
+                attested=True,
+                expected_hash=revision.content_hash,
+            )
+        except SignOffRefused as refusal:
+            return refusal.code
+        finally:
+            connections.close_all()
+        return "signed"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(attempt, range(40)))
+    assert codes.count("wrong_password") == 5
+    assert codes.count("locked") == 35
+    assert not SignOff.objects.exists()

@@ -166,9 +166,17 @@ def test_review_json_is_the_signed_payload_of_the_approval_in_force(client, arti
         "signed_at": signoff.signed_at.astimezone(UTC).isoformat(),
         "next_review_due": payload["next_review_due"],
         "signoff_record_hash": signoff.record_hash,
+        "signoff": {**signoff.public_record(), "public_signature": signoff.public_signature},
         "key_id": keys.active_key_id(),
         "log_index": 0,
     }
+    # The sign-off itself verifies with the published key alone, apart from the attestation.
+    public = {k: v for k, v in payload["signoff"].items() if k != "public_signature"}
+    assert keys.verify(
+        kid=public["key_id"],
+        data=keys.canonical_json(public),
+        signature=payload["signoff"]["public_signature"],
+    )
     assert document["jwks_url"] == "https://health.example/.well-known/jwks.json"
     header, body, _ = document["jws"].split(".")
     assert json.loads(keys.b64url_decode(header)) == {

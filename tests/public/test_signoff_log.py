@@ -35,6 +35,28 @@ def verified_payload(signed: dict, jwks: dict) -> dict:
     return payload
 
 
+def entry_signature_verifies(entry: dict, jwks: dict) -> bool:
+    """Ed25519 over the entry's public part, with the JWK whose kid the entry names."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    public = {k: v for k, v in entry.items() if k not in ("signoff_id", "public_signature")}
+    data = json.dumps(public, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    (jwk,) = [key for key in jwks["keys"] if key["kid"] == entry["key_id"]]
+    key = Ed25519PublicKey.from_public_bytes(transparency_b64(jwk["x"]))
+    try:
+        key.verify(transparency_b64(entry["public_signature"]), data.encode("utf-8"))
+    except InvalidSignature:
+        return False
+    return True
+
+
+def transparency_b64(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def leaf(entry: dict) -> bytes:
     data = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(b"\x00" + data.encode("utf-8")).digest()
@@ -62,8 +84,12 @@ def test_every_demo_sign_off_is_in_the_signed_tree_head_over_http(live_server, s
             leaf_hash=leaf(item["entry"]), index=item["index"], tree_size=size, proof=path,
             root=root,
         )
+        # The entry is the site's signed statement: its public signature verifies with the
+        # published key alone (a row forged in the database has none that does).
+        assert entry_signature_verifies(item["entry"], jwks)
         # One changed character in the entry: the proof no longer holds.
         altered = {**item["entry"], "printed_name": item["entry"]["printed_name"] + "."}
+        assert not entry_signature_verifies(altered, jwks)
         assert not transparency.verify_inclusion(
             leaf_hash=leaf(altered), index=item["index"], tree_size=size, proof=path, root=root
         )
