@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -321,3 +323,43 @@ class ReminderLogAdmin(ReadOnlyAdmin):
     list_select_related = ["article"]
     date_hierarchy = "sent_at"
     fields = ["article", "stage", "next_due", "sent_at", "recipients"]
+
+
+# --- Logins of reviewing physicians ---------------------------------------------------------
+
+
+class ReviewerLoginAdmin(UserAdmin):
+    """
+    Django's user admin, with one rule: a login that holds a reviewer profile is the
+    physician's signature. Nobody else may set its password or change its username or e-mail
+    address (which would let them sign as the physician, or reset the password by mail); the
+    physician changes their own password themselves. Deactivating it stays possible.
+    """
+
+    def _is_someone_elses_signature(self, request, obj) -> bool:
+        return (
+            obj is not None
+            and obj.pk != request.user.pk
+            and ReviewerProfile.objects.filter(user_id=obj.pk).exists()
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if self._is_someone_elses_signature(request, obj):
+            fields += ["username", "email", "password"]
+        return fields
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, id)
+        if self._is_someone_elses_signature(request, user):
+            raise PermissionDenied(
+                "This login signs as a reviewing physician: only its owner may change its "
+                "password."
+            )
+        return super().user_change_password(request, id, form_url)
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, ReviewerLoginAdmin)

@@ -191,6 +191,16 @@ def write_head_file(*, now: datetime) -> None:
         return
     try:
         state = log_state()
+        previous = read_head_file()
+        if previous is not None and not _extends(state, previous):
+            # The database no longer extends the head written last time (records deleted or
+            # rewritten): keep that evidence rather than overwrite it with the new history.
+            logger.critical(
+                "The sign-off log no longer extends the head in %s; the head is kept and "
+                "verify_signoffs will report it.",
+                path,
+            )
+            return
         head = signed_tree_head(state, now=now)
         head["newest"] = state.entries[-1] if state.entries else None
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +211,18 @@ def write_head_file(*, now: datetime) -> None:
         os.replace(handle.name, path)
     except Exception:  # the signature is made; the head is re-written at the next one
         logger.exception("Could not write the sign-off log head to %s", path)
+
+
+def _extends(state: LogState, head: dict) -> bool:
+    """Whether the log `state` still begins with the tree the saved `head` describes."""
+    payload = head.get("payload") or {}
+    try:
+        size = int(payload["tree_size"])
+        return size <= state.size and (
+            transparency.hash_to_hex(state.root(size)) == payload["root_hash"]
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 def read_head_file() -> dict | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +28,7 @@ from articles.public.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLIC
 from articles.public.views import PAGE_SIZE
 from articles.publishing.models import Publication
 from articles.publishing.structured_data import absolute_url
-from reviews.models import AuditEvent, ReviewerProfile
+from reviews.models import AuditEvent, ReviewerProfile, SignOff
 from reviews.selectors import signoffs_for_article
 
 
@@ -74,7 +75,17 @@ def review_history(request, slug):
     """Every physician approval of the page, its content updates and public correction notes."""
     record = _public_or_404(slug)
     # Only real approvals: of the exact content signed, by a physician not revoked.
-    approvals = list(signoffs_for_article(record.article_id).valid_approvals())
+    # An approval a later decision took back says so (the newest decision on a revision wins).
+    later_changes = SignOff.objects.filter(
+        revision_id=OuterRef("revision_id"),
+        pk__gt=OuterRef("pk"),
+        decision=SignOff.Decision.CHANGES_REQUESTED,
+    ).order_by("pk")
+    approvals = list(
+        signoffs_for_article(record.article_id)
+        .valid_approvals()
+        .annotate(taken_back_at=Subquery(later_changes.values("signed_at")[:1]))
+    )
     corrections = list(CorrectionNote.objects.filter(article_id=record.article_id))
     response = render(
         request,

@@ -48,6 +48,7 @@ LIST_FIELDS = (
     "updated_at",
     "last_reviewed_at",
     "next_review_due",
+    "review_interval_days",
     "withdraw_at",
     "reading_minutes",
     "html_hash",

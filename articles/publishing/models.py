@@ -133,6 +133,11 @@ class Publication(models.Model):
     updated_at = models.DateTimeField(help_text="When the live content was last changed.")
     last_reviewed_at = models.DateTimeField(help_text="When the approval was signed.")
     next_review_due = models.DateTimeField(help_text="When the next review is due.")
+    review_interval_days = models.PositiveIntegerField(
+        null=True,
+        help_text="The review interval in force for this approval: it may shorten (a topic's "
+        "interval is cut), never lengthen, until a physician signs again.",
+    )
     withdraw_at = models.DateTimeField(
         null=True, blank=True, help_text="When the page leaves the site if not re-reviewed."
     )

@@ -83,6 +83,7 @@ _SEALED = (
     "updated_at",
     "last_reviewed_at",
     "next_review_due",
+    "review_interval_days",
     "withdraw_at",
     "reading_minutes",
     "html_hash",
@@ -230,6 +231,10 @@ def publication_sync(*, article: Article, now: datetime | None = None) -> Public
 def _write(*, record, article, revision, approval, taken_back_by, now) -> Publication:
     topics = page_topics(article)
     interval = _interval_days(article)
+    if record is not None and record.signoff_id == approval.pk and record.review_interval_days:
+        # Editing the article's topics (or deleting a topic) must not silence "overdue": under
+        # the same approval the interval can only get shorter.
+        interval = min(interval, record.review_interval_days)
     next_due = policy.next_review_due(
         last_reviewed_at=approval.signed_at, interval_days=interval
     )
@@ -278,6 +283,7 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
     record.updated_at = revision.created_at
     record.last_reviewed_at = approval.signed_at
     record.next_review_due = next_due
+    record.review_interval_days = interval
     record.withdraw_at = withdraw_at
     record.reading_minutes = reading_minutes(revision.snapshot)
     record.html = html

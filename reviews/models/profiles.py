@@ -247,6 +247,20 @@ class ReviewerProfile(models.Model):
                 name="reviewerprofile_revocation_complete",
                 violation_error_message="A revocation records who, when and why.",
             ),
+            # One physician, one signing identity: a licence (or NPI) is held by one profile
+            # that is not revoked, so nobody can mint a second "Jane Roe, MD".
+            models.UniqueConstraint(
+                fields=["licensing_body", "licence_number"],
+                condition=Q(revoked_at__isnull=True),
+                name="reviewerprofile_one_profile_per_licence",
+                violation_error_message="Another reviewer profile holds this licence.",
+            ),
+            models.UniqueConstraint(
+                fields=["npi"],
+                condition=~Q(npi="") & Q(revoked_at__isnull=True),
+                name="reviewerprofile_one_profile_per_npi",
+                violation_error_message="Another reviewer profile holds this NPI.",
+            ),
             # Nobody verifies their own profile (also refused, with a message, by the service).
             models.CheckConstraint(
                 condition=~Q(verified_by=F("user")),

@@ -48,6 +48,19 @@ def _field_value(profile: ReviewerProfile, name: str) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def _entered_by(profile: ReviewerProfile) -> set[int]:
+    """Who created the profile, and who last changed its credentials (from the audit trail)."""
+    changes = AuditEvent.objects.filter(
+        action=AuditEvent.Action.PROFILE_CHANGED, data__profile_id=profile.pk
+    ).order_by("-at", "-pk")
+    entered = set(changes.filter(data__created=True).values_list("actor_id", flat=True))
+    for change in changes.only("actor_id", "data"):
+        if set(change.data.get("changes", {})) & set(CREDENTIAL_FIELDS):
+            entered.add(change.actor_id)
+            break
+    return {pk for pk in entered if pk is not None}
+
+
 @transaction.atomic
 def reviewer_verify(
     *,
@@ -61,10 +74,11 @@ def reviewer_verify(
     Record that a site admin checked a reviewer's licence with the issuing body.
 
     Only active staff with the "Can verify reviewer credentials" permission (or superusers)
-    may verify, and never their own profile. ``evidence`` says what was consulted and what it
-    showed (e.g. "Texas Medical Board public lookup: licence DO-1234, active, no actions");
-    ``checked_on`` is the day of that check, not in the future. A licence that has already
-    expired, or a revoked profile, cannot be verified.
+    may verify; never their own profile, nor one whose credentials they entered (created the
+    profile, or last changed its licence or name): a second person checks. ``evidence`` says
+    what was consulted and what it showed (e.g. "Texas Medical Board public lookup: licence
+    DO-1234, active, no actions"); ``checked_on`` is the day of that check, not in the
+    future. A licence that has already expired, or a revoked profile, cannot be verified.
     """
     now = resolve_now(now)
     if not can_verify(admin_user):
@@ -74,6 +88,12 @@ def reviewer_verify(
         raise ReviewerVerificationError(
             "You cannot verify your own reviewer profile; ask another administrator.",
             code="own_profile",
+        )
+    if admin_user.pk in _entered_by(profile):
+        raise ReviewerVerificationError(
+            "You entered these credentials, so another administrator must check them: a "
+            "verification needs a second person.",
+            code="four_eyes",
         )
     if profile.is_revoked:
         raise ReviewerVerificationError(

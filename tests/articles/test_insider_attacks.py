@@ -423,3 +423,34 @@ def test_parallel_wrong_passwords_cannot_slip_past_the_signing_lockout():
     assert codes.count("wrong_password") == 5
     assert codes.count("locked") == 35
     assert not SignOff.objects.exists()
+
+
+def test_an_authors_login_link_is_fixed_once_set_in_the_admin(client):
+    physician = ReviewerProfileFactory()
+    author = ContributorFactory(user=physician.user)
+    client.force_login(EditorFactory())
+    url = reverse("admin:articles_contributor_change", args=[author.pk])
+    assert 'name="user"' not in client.get(url).text
+    client.post(
+        url, {"name": author.name, "slug": author.slug, "credentials": "", "bio": "", "user": ""}
+    )
+    author.refresh_from_db()
+    assert author.user_id == physician.user_id
+
+
+def test_a_superuser_cannot_set_a_physicians_password_in_the_admin(client):
+    physician = ReviewerProfileFactory()
+    admin_user = AdminUserFactory()
+    client.force_login(admin_user)
+    url = reverse("admin:auth_user_password_change", args=[physician.user.pk])
+    response = client.post(url, {"password1": "new-pass-1234!", "password2": "new-pass-1234!"})
+    assert response.status_code == 403
+    physician.user.refresh_from_db()
+    assert physician.user.check_password(PASSWORD)
+    page = client.get(reverse("admin:auth_user_change", args=[physician.user.pk])).text
+    assert 'name="username"' not in page and 'name="email"' not in page
+    # An ordinary staff login's password can still be reset by an administrator.
+    editor = EditorFactory()
+    assert client.get(
+        reverse("admin:auth_user_password_change", args=[editor.pk])
+    ).status_code == 200

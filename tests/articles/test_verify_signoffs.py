@@ -195,3 +195,16 @@ def test_a_publication_record_changed_in_sql_is_named_and_derived_again(signed):
     assert record.title == articles[0].live_revision.snapshot["title"]
     out = StringIO()
     call_command("verify_signoffs", stdout=out)  # healed: the next run is clean
+
+
+def test_a_deleted_record_is_still_named_after_later_signatures(signed, head_file):
+    """The head outside the database is not overwritten by a history that drops records."""
+    articles, signoffs = signed
+    newest = signoffs[-1]
+    tamper("UPDATE articles_article SET live_revision_id = NULL WHERE id = %s", [articles[2].pk])
+    tamper("DELETE FROM articles_publication WHERE article_id = %s", [articles[2].pk])
+    tamper("DELETE FROM reviews_auditevent WHERE revision_id = %s", [newest.revision_id])
+    tamper("DELETE FROM reviews_signoff WHERE id = %s", [newest.pk])
+    approved_revision(ArticleFactory())  # a later, honest signature
+    report = verify()
+    assert "first 3 sign-off records were rewritten" in report or "deleted" in report

@@ -45,7 +45,7 @@ def editors_group() -> Group:
     group.permissions.set(
         Permission.objects.filter(
             content_type__app_label__in=["articles", "references"]
-        ).exclude(codename="change_review_interval")
+        ).exclude(codename__in=["change_review_interval", "delete_topic"])
     )
     return group
 

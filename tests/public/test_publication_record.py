@@ -199,3 +199,11 @@ def test_lists_are_paginated_twenty_a_page(client, db):
     assert first.count('class="card"') == 20 and second.count('class="card"') == 3
     assert "Page 1 of 2" in first and 'rel="next"' in first
     assert client.get(topic.get_absolute_url() + "?page=zz").status_code == 200
+
+
+def test_the_review_history_says_when_an_approval_was_taken_back(client, two_pages):
+    topic, kept, other = two_pages
+    sign(kept.live_revision, decision="changes_requested", comment="New guidance.")
+    history = client.get(reverse("articles:history", args=[kept.slug])).content.decode()
+    assert "Taken back:" in history and "asked for changes to this revision" in history
+    assert "Taken back:" not in client.get(reverse("articles:history", args=[other.slug])).text

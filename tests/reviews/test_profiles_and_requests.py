@@ -271,3 +271,43 @@ def test_a_reminder_is_claimed_once_per_stage_and_due_date():
     assert reminder_claim(article=article, stage="due-soon", next_due=due + timedelta(days=365))
     assert ReminderLog.objects.count() == 3
     assert AuditEvent.objects.filter(action="reminder_sent", article=article).count() == 3
+
+
+def test_whoever_entered_the_credentials_cannot_verify_them():
+    """Four eyes: a superuser who creates (or edits) a profile cannot also verify it."""
+    admin_user = AdminUserFactory()
+    profile = ReviewerProfileFactory.build(
+        user=UserFactory(),
+        verified_by=None,
+        verified_at=None,
+        verification_evidence="",
+        verification_checked_on=None,
+    )
+    reviewer_profile_save(profile=profile, actor=admin_user)
+    with pytest.raises(ReviewerVerificationError) as info:
+        verify(profile, admin_user)
+    assert info.value.code == "four_eyes"
+    other = AdminUserFactory()
+    verify(profile, other)
+    profile.refresh_from_db()
+    assert profile.is_verified
+    # The other admin now edits the licence: the verification lapses, and they cannot redo it.
+    profile.licence_number = "NEW-2"
+    reviewer_profile_save(profile=profile, actor=other)
+    with pytest.raises(ReviewerVerificationError):
+        verify(profile, other)
+    with pytest.raises(ReviewerVerificationError):
+        verify(profile, admin_user)  # its creator, still
+    verify(profile, AdminUserFactory())
+
+
+def test_a_licence_or_npi_belongs_to_one_unrevoked_profile():
+    first = ReviewerProfileFactory(licence_number="TX-1", npi="1234567893")
+    twin = ReviewerProfileFactory.build(
+        user=UserFactory(), licence_number="TX-1", licensing_body=first.licensing_body
+    )
+    with pytest.raises(ValidationError):
+        reviewer_profile_save(profile=twin, actor=AdminUserFactory())
+    same_npi = ReviewerProfileFactory.build(user=UserFactory(), npi="1234567893")
+    with pytest.raises(ValidationError):
+        reviewer_profile_save(profile=same_npi, actor=AdminUserFactory())

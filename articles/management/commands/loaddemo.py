@@ -24,9 +24,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -80,6 +81,9 @@ class Command(BaseCommand):
     help = "Load the demo content: seven articles in every review state, with real sign-offs."
 
     def handle(self, *args, **options):
+        if not settings.DEBUG:
+            # Demo logins have printed passwords and the signatures are backdated.
+            raise CommandError("The demo is loaded only when DJANGO_DEBUG is on.")
         content = json.loads((DEMO_DIR / "content.json").read_text(encoding="utf-8"))
         slugs = [item["slug"] for item in content["articles"]]
         if Article.objects.filter(slug__in=slugs).exists():

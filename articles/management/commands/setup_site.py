@@ -43,6 +43,10 @@ def role_permissions() -> dict[str, list[Permission]]:
     policy_perms = Permission.objects.filter(
         content_type__app_label="articles", codename="change_review_interval"
     )
+    # Nor may they delete a topic: that would drop its review interval from its articles.
+    policy_perms = policy_perms | Permission.objects.filter(
+        content_type__app_label="articles", codename="delete_topic"
+    )
     editable = Permission.objects.filter(
         content_type__app_label__in=["articles", "references"]
     ).exclude(pk__in=policy_perms)

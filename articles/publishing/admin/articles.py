@@ -348,8 +348,21 @@ class ContributorAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "credentials"]}),
         ("Profile page", {"fields": ["bio", "photo"]}),
-        ("Login", {"fields": ["user"]}),
+        (
+            "Login",
+            {
+                "fields": ["user"],
+                "description": "Links the author to their login, so they cannot review their "
+                "own pages. Fixed once set: unlinking it would let an author approve their "
+                "own work.",
+            },
+        ),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.user_id is not None:
+            return ("user",)
+        return ()
 
 
 @admin.register(SlugRedirect)
