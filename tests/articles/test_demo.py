@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 from articles.models import Article
 from reviews.models import SignOff
@@ -26,7 +27,8 @@ EXPECTED_STATUS = {
 def demo(settings):
     settings.REVIEW_INTERVAL_DAYS = 365
     settings.REVIEW_DUE_SOON_DAYS = 30
-    call_command("loaddemo", stdout=io.StringIO())
+    with override_settings(DEBUG=True):  # the demo loads in development only
+        call_command("loaddemo", stdout=io.StringIO())
 
 
 def test_the_demo_covers_every_state_and_the_public_sees_only_approved_pages(demo, client):
@@ -59,7 +61,8 @@ def test_the_edited_draft_is_not_public_until_signed(demo, client):
 def test_demo_stamps_are_real_signatures_and_loading_twice_is_safe(demo):
     signoffs = SignOff.objects.count()
     assert signoffs == 5  # four approvals of published pages, one request for changes
-    call_command("loaddemo", stdout=io.StringIO())
+    with override_settings(DEBUG=True):  # the demo loads in development only
+        call_command("loaddemo", stdout=io.StringIO())
     assert SignOff.objects.count() == signoffs
     assert Article.objects.count() == len(EXPECTED_STATUS)
 
@@ -83,3 +86,12 @@ def test_json_ld_review_equals_the_visible_stamp_on_every_demo_article(demo, cli
         assert datetime.fromisoformat(page["lastReviewed"]) == _stamp_instant(stamp["signed"])
         checked += 1
     assert checked == 4
+
+
+def test_the_demo_is_refused_with_debug_off(db):
+    """Demo logins have printed passwords and backdated signatures: never in production."""
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="only when DJANGO_DEBUG is on"):
+        call_command("loaddemo", stdout=io.StringIO())
+    assert not Article.objects.exists()

@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from joserfc import jws
 from joserfc.jwk import KeySet
@@ -64,8 +65,8 @@ def leaf(entry: dict) -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_every_demo_sign_off_is_in_the_signed_tree_head_over_http(live_server, settings):
-    settings.DEBUG = True  # the demo loader runs in development only
-    call_command("loaddemo", verbosity=0)
+    with override_settings(DEBUG=True):  # the demo loader runs in development only
+        call_command("loaddemo", verbosity=0)
     base = live_server.url
     jwks = fetch(base, "/.well-known/jwks.json")
     head = verified_payload(fetch(base, reverse("transparency:tree_head")), jwks)
