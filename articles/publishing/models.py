@@ -176,3 +176,25 @@ class Publication(models.Model):
         from django.urls import reverse
 
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+
+class PublicationTopic(models.Model):
+    """
+    A public article's topic, for topic pages and counts: one row per (record, topic), written
+    with the record, so lists by topic read an index instead of the article's own topics.
+    """
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.CASCADE, related_name="topic_links"
+    )
+    topic = models.ForeignKey(
+        "articles.Topic", on_delete=models.CASCADE, related_name="publication_links"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "publication"], name="publicationtopic_once")
+        ]
+
+    def __str__(self):
+        return f"{self.publication_id} in topic {self.topic_id}"

@@ -32,7 +32,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 
 from articles.content.models import Article, ArticleRevision
-from articles.publishing.models import Publication
+from articles.publishing.models import Publication, PublicationTopic
 from articles.publishing.presentation import (
     DISCLAIMER,
     article_page_context,
@@ -295,9 +295,22 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
     record.written_at = now
     record.seal = compute_seal(record)
     record.save()
+    _link_topics(record, [topic["id"] for topic in topics])
     _index_for_search(record)
     publication_changed.send(sender=Publication, article=article)
     return record
+
+
+def _link_topics(record: Publication, topic_ids: list[int]) -> None:
+    """The record's rows in `PublicationTopic`, exactly its article's topics now."""
+    links = PublicationTopic.objects.filter(publication=record)
+    links.exclude(topic_id__in=topic_ids).delete()
+    present = set(links.values_list("topic_id", flat=True))
+    PublicationTopic.objects.bulk_create(
+        PublicationTopic(publication=record, topic_id=topic_id)
+        for topic_id in topic_ids
+        if topic_id not in present
+    )
 
 
 def _search_text(revision: ArticleRevision) -> str:

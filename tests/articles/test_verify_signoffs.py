@@ -127,6 +127,11 @@ def test_a_deleted_newest_record_is_named_from_the_head_kept_outside_the_databas
     head = json.loads(head_file.read_text())
     assert head["payload"]["tree_size"] == 3
     tamper("UPDATE articles_article SET live_revision_id = NULL WHERE id = %s", [articles[2].pk])
+    tamper(
+        "DELETE FROM articles_publicationtopic WHERE publication_id IN "
+        "(SELECT id FROM articles_publication WHERE article_id = %s)",
+        [articles[2].pk],
+    )
     tamper("DELETE FROM articles_publication WHERE article_id = %s", [articles[2].pk])
     tamper("DELETE FROM reviews_auditevent WHERE revision_id = %s", [newest.revision_id])
     tamper("DELETE FROM reviews_signoff WHERE id = %s", [newest.pk])
@@ -202,6 +207,11 @@ def test_a_deleted_record_is_still_named_after_later_signatures(signed, head_fil
     articles, signoffs = signed
     newest = signoffs[-1]
     tamper("UPDATE articles_article SET live_revision_id = NULL WHERE id = %s", [articles[2].pk])
+    tamper(
+        "DELETE FROM articles_publicationtopic WHERE publication_id IN "
+        "(SELECT id FROM articles_publication WHERE article_id = %s)",
+        [articles[2].pk],
+    )
     tamper("DELETE FROM articles_publication WHERE article_id = %s", [articles[2].pk])
     tamper("DELETE FROM reviews_auditevent WHERE revision_id = %s", [newest.revision_id])
     tamper("DELETE FROM reviews_signoff WHERE id = %s", [newest.pk])
