@@ -33,7 +33,7 @@ lint:
 bench:
 	@scripts/bootstrap.sh --dev
 	@$(PY) bench/bench_parse.py
-	@$(PY) bench/bench_article.py
+	@$(PY) bench/bench_public.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
