@@ -98,6 +98,13 @@ class Command(BaseCommand):
             return
         if not settings.DEBUG:
             raise CommandError("Demo logins are created only when DJANGO_DEBUG is on.")
+        if not settings.SIGNING_KEY and str(
+            settings.DEV_SIGNING_KEY_FILE
+        ) == settings.SIGNING_KEY_FILE:
+            # Development: the demo's signatures need a key; make the ignored dev key if absent.
+            call_command(
+                "signing_key_create", settings.SIGNING_KEY_FILE, if_missing=True, stdout=self.stdout
+            )
         users = self.create_demo_users()
         if "loaddemo" in get_commands():
             call_command("loaddemo", stdout=self.stdout)
