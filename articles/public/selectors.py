@@ -104,8 +104,10 @@ def publication_list_public(
     """
     queryset = Publication.objects.public(now=now).only(*LIST_FIELDS).newest_first()
     if topic is not None:
-        # One indexed join (the record's topic rows): a topic page never scans the site.
-        queryset = queryset.filter(topic_links__topic=topic)
+        # Read in the order of the topic rows' own index: a topic page never sorts the site.
+        queryset = queryset.filter(topic_links__topic=topic).order_by(
+            "-topic_links__published_at", "-topic_links__publication_id"
+        )
     elif topics is not None:
         # EXISTS rather than a join, so an article in several of the topics appears once.
         queryset = queryset.filter(

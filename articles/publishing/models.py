@@ -190,10 +190,17 @@ class PublicationTopic(models.Model):
     topic = models.ForeignKey(
         "articles.Topic", on_delete=models.CASCADE, related_name="publication_links"
     )
+    # The record's `published_at`, copied so a topic page reads its newest first from one index.
+    published_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["topic", "publication"], name="publicationtopic_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["topic", "-published_at", "-publication"], name="publicationtopic_newest"
+            )
         ]
 
     def __str__(self):

@@ -305,9 +305,10 @@ def _link_topics(record: Publication, topic_ids: list[int]) -> None:
     """The record's rows in `PublicationTopic`, exactly its article's topics now."""
     links = PublicationTopic.objects.filter(publication=record)
     links.exclude(topic_id__in=topic_ids).delete()
+    links.exclude(published_at=record.published_at).update(published_at=record.published_at)
     present = set(links.values_list("topic_id", flat=True))
     PublicationTopic.objects.bulk_create(
-        PublicationTopic(publication=record, topic_id=topic_id)
+        PublicationTopic(publication=record, topic_id=topic_id, published_at=record.published_at)
         for topic_id in topic_ids
         if topic_id not in present
     )
