@@ -10,6 +10,7 @@ from articles.public.http_cache import public_cache
 from articles.public.pages import robots_txt
 from articles.public.sitemaps import sitemap_view
 from config import views
+from reviews.admin import password_change_guarded
 
 admin.site.site_header = "Health pages: editorial admin"
 admin.site.site_title = "Health pages admin"
@@ -18,6 +19,13 @@ admin.site.index_template = "admin/healthpages_index.html"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Before the admin's own: a physician's password-change form counts wrong passwords with
+    # the signing lockout (reviews.admin.password_change_guarded).
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(password_change_guarded),
+        name="password_change_guarded",
+    ),
     path("admin/", admin.site.urls),
     path("robots.txt", robots_txt, name="robots_txt"),
     path(".well-known/jwks.json", jwks, name="jwks"),

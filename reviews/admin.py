@@ -363,3 +363,45 @@ User = get_user_model()
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, ReviewerLoginAdmin)
+
+
+def password_change_guarded(request, extra_context=None):
+    """
+    The admin's "change my password" form, for a reviewing physician counted with the signing
+    lockout: it checks the current password, so without a limit a stolen session could guess
+    the password that signs. A wrong current password is audited as a failed signature attempt
+    and, at the limit, locks both for the same time.
+    """
+    from django.utils import timezone
+
+    from reviews.services import audit_record
+    from reviews.services.lockout import (
+        signing_failure_after,
+        signing_locked_until,
+        signing_lockout_refusal_message,
+    )
+
+    user = request.user
+    is_physician = (
+        user.is_authenticated and ReviewerProfile.objects.filter(user_id=user.pk).exists()
+    )
+    if is_physician and request.method == "POST":
+        now = timezone.now()
+        if (until := signing_locked_until(user=user, now=now)) is not None:
+            messages.error(request, signing_lockout_refusal_message(until))
+            return HttpResponseRedirect(reverse("admin:password_change"))
+    response = admin.site.password_change(request, extra_context)
+    if is_physician and request.method == "POST" and response.status_code == 200:
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if form is not None and "old_password" in form.errors:
+            now = timezone.now()
+            audit_record(
+                action=AuditEvent.Action.SIGNATURE_FAILED,
+                actor=user,
+                message="Wrong current password on the password-change form (counted with "
+                "the signing lockout).",
+                data={"code": "wrong_password", "where": "password_change"},
+                now=now,
+            )
+            signing_failure_after(user=user, now=now)
+    return response

@@ -228,3 +228,25 @@ def test_authenticate_without_a_request_is_refused_so_tests_pass_one_or_force_lo
         client.login(username=user.username, password=PASSWORD)
     assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_password_change_form_counts_wrong_passwords_with_the_signing_lockout(client):
+    """A stolen session cannot guess a physician's password on the change-password form."""
+    from reviews.models import AuditEvent
+    from tests.factories.reviews import PASSWORD, ReviewerProfileFactory
+
+    physician = ReviewerProfileFactory(user__is_staff=True)
+    client.force_login(physician.user)
+    url = reverse("admin:password_change")
+    new = "N3w-pass-2026!"
+    wrong = {"old_password": "guess", "new_password1": new, "new_password2": new}
+    for _ in range(5):
+        assert client.post(url, wrong).status_code == 200
+    assert AuditEvent.objects.filter(action="signing_locked", actor=physician.user).exists()
+    # Locked now: even the right current password is refused, and nothing changes.
+    right = {**wrong, "old_password": PASSWORD}
+    response = client.post(url, right, follow=True)
+    assert "Signing is locked" in response.text
+    physician.user.refresh_from_db()
+    assert physician.user.check_password(PASSWORD)
