@@ -73,14 +73,15 @@ def sound(records: Iterable[Publication]) -> list[Publication]:
 def publication_get_public(*, slug: str, now: datetime | None = None) -> Publication:
     """
     The publication record of the page at `slug`, with what the page shows loaded: the
-    revision (for the hash check), the approval and its reviewer, the later decision if any.
+    revision (for the hash check), the approval and its reviewer.
 
     Raises `Publication.DoesNotExist` when the article is not public (never published,
     unpublished, withdrawn).
     """
+    # The later decision (`taken_back_by`) is read only by pages that show it: not joined.
     return (
         Publication.objects.public(now=now)
-        .select_related("revision", "signoff__reviewer", "taken_back_by")
+        .select_related("revision", "signoff__reviewer")
         .get(slug=slug)
     )
 
