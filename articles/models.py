@@ -5,42 +5,17 @@ draft and its immutable revisions (`content`), schedules and the publication rec
 app imports from those parts, so that imports flow public → publishing → content.
 """
 
-from articles.content.models.drafts import (
-    Article,
-    ArticleQuerySet,
-    ArticleType,
-    Comparison,
-    Contributor,
-    FAQEntry,
-    SlugRedirect,
-    Takeaway,
-    Topic,
-)
-from articles.content.models.revisions import (
-    ArticleRevision,
-    RevisionCitation,
-    RevisionImmutableError,
-    RevisionQuerySet,
-)
+from articles.content.models import *  # noqa: F403  (each part lists its models in __all__)
+from articles.content.models import __all__ as _content
 from articles.public.models import CorrectionNote, ProblemReport, SitePage
-from articles.publishing.models import ScheduledPublication
+from articles.publishing.models import Publication, PublicationTopic, ScheduledPublication
 
 __all__ = [
-    "Article",
-    "ArticleQuerySet",
-    "ArticleRevision",
-    "ArticleType",
+    *_content,
     "CorrectionNote",
     "ProblemReport",
-    "SitePage",
-    "Comparison",
-    "Contributor",
-    "FAQEntry",
-    "RevisionCitation",
-    "RevisionImmutableError",
-    "RevisionQuerySet",
+    "Publication",
+    "PublicationTopic",
     "ScheduledPublication",
-    "SlugRedirect",
-    "Takeaway",
-    "Topic",
+    "SitePage",
 ]

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from joserfc import jws
 
 from reviews import keys, transparency
@@ -126,10 +127,14 @@ def entry_index(signoff: SignOff) -> int:
 def tree_head_payload(state: LogState, *, size: int | None = None, now: datetime) -> dict:
     """The fields of a tree head: size, root, when it was signed and by which key."""
     size = state.size if size is None else size
+    return _payload(size=size, root_hash=transparency.hash_to_hex(state.root(size)), now=now)
+
+
+def _payload(*, size: int, root_hash: str, now: datetime) -> dict:
     return {
         "log": f"{settings.SITE_URL}/transparency/",
         "tree_size": size,
-        "root_hash": transparency.hash_to_hex(state.root(size)),
+        "root_hash": root_hash,
         "hash_alg": "sha-256",
         "leaf_format": "RFC 9162 leaf hash of the canonical JSON of each entry",
         "timestamp": now.astimezone(UTC).isoformat(),
@@ -140,6 +145,27 @@ def tree_head_payload(state: LogState, *, size: int | None = None, now: datetime
 def signed_tree_head(state: LogState, *, size: int | None = None, now: datetime) -> dict:
     """``{"jws": compact, "payload": {...}}`` for the tree of the first ``size`` entries."""
     payload = tree_head_payload(state, size=size, now=now)
+    return {"jws": keys.sign_jws(payload, typ=TREE_HEAD_TYPE), "payload": payload}
+
+
+def latest_signed_tree_head() -> dict:
+    """
+    The signed tree head of the whole log, dated by its newest entry (so the same log gives
+    the same bytes), for pages read often (the feed). The root is kept in the cache under the
+    log's size and newest record hash: a page view reads two small rows instead of hashing the
+    whole log. (The proofs under /transparency/ always read the log afresh.)
+    """
+    newest = SignOff.objects.order_by("-pk").only("record_hash", "signed_at").first()
+    if newest is None:
+        state = LogState(entries=[], leaf_hashes=[])
+        return signed_tree_head(state, now=datetime(2000, 1, 1, tzinfo=UTC))
+    size = SignOff.objects.count()
+    key = f"signoff-log-root:{size}:{newest.record_hash}"
+    root_hash = cache.get(key)
+    if root_hash is None:
+        root_hash = transparency.hash_to_hex(log_state().root(size))
+        cache.set(key, root_hash, None)
+    payload = _payload(size=size, root_hash=root_hash, now=newest.signed_at)
     return {"jws": keys.sign_jws(payload, typ=TREE_HEAD_TYPE), "payload": payload}
 
 

@@ -57,3 +57,38 @@ def _tamper_postgresql(cursor, sql, params) -> int:
     from tests import owner_access
 
     return owner_access.execute_as_owner(cursor, sql, params)
+
+
+def forge_signoff(*, after, revision, decision: str = "approved"):
+    """
+    What an attacker with database access can write: an approval of ``revision``, chained
+    correctly after ``after`` (the chain head) and signed with a key of their own, since they
+    do not have the site's. Saved through the ORM (an insert is allowed).
+    """
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from django.utils import timezone
+
+    from reviews import keys
+    from reviews.models import SignOff
+
+    forged = SignOff(
+        revision=revision,
+        reviewer=after.reviewer,
+        signer=after.signer,
+        printed_name=after.printed_name,
+        credentials=after.credentials,
+        signed_at=timezone.now(),
+        decision=decision,
+        meaning=after.meaning,
+        content_hash=revision.content_hash,
+        previous_hash=after.record_hash,
+        article_id_signed=revision.article_id,
+        revision_number=revision.number,
+        key_id=after.key_id,
+    )
+    forged.record_hash = forged.compute_record_hash()
+    own_key = Ed25519PrivateKey.generate()
+    forged.signature = keys.b64url(own_key.sign(forged.canonical_bytes()))
+    forged.public_signature = keys.b64url(own_key.sign(forged.public_bytes()))
+    forged.save()
+    return forged

@@ -17,15 +17,14 @@ from __future__ import annotations
 import json
 
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from articles.content.snapshot import canonical_bytes
-from articles.public import freshness, selectors
+from articles.public import freshness
+from articles.public.views import public_record_or_redirect
 from articles.publishing.attestations import attestation_document
-from articles.publishing.models import Publication
-from articles.publishing.publication import publication_is_sound, review_state_of
+from articles.publishing.publication import publication_intact, review_state_of
 from reviews import keys
 
 ATTESTATION_MAX_AGE = 300
@@ -44,18 +43,12 @@ def _attested(slug: str, url_name: str):
     with a redirect for a former slug; raises Http404 otherwise.
     """
     now = timezone.now()
-    try:
-        record = selectors.publication_get_public(slug=slug, now=now)
-    except Publication.DoesNotExist:
-        target = selectors.publication_redirect_get_public(old_slug=slug)
-        if target is None:
-            raise Http404("No such article") from None
-        return None, None, redirect(url_name, slug=target, permanent=True)
-    revision = record.revision
-    intact = revision.compute_hash() == revision.content_hash == record.content_hash
+    record, moved = public_record_or_redirect(slug, url_name, now=now)
+    if moved is not None:
+        return None, None, moved
     # A failing record is re-derived by the page view (and audited there); these answers only
     # refuse, so that nobody can make the app write at will.
-    if not (intact and publication_is_sound(record)):
+    if not publication_intact(record):
         raise Http404("This page is under review")
     review = review_state_of(record, now=now)
     if review.withdrawn or not review.show_stamp:

@@ -14,7 +14,6 @@ not live, or whose signed hash is not the revision's, never appear.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -26,7 +25,7 @@ from django.utils.feedgenerator import Atom1Feed
 from articles.public import freshness, selectors
 from articles.publishing.models import Publication
 from articles.publishing.structured_data import absolute_url
-from reviews.log import log_state, signed_tree_head
+from reviews.log import latest_signed_tree_head
 
 FEED_SIZE = 30
 
@@ -95,12 +94,9 @@ class ReviewedPagesFeed(Feed):
         return request.feed_records
 
     def feed_extra_kwargs(self, obj):
-        state = log_state()
         # Dated by the newest entry, not the request: the same log gives the same bytes, so
         # the feed can be validated (ETag) and cached like any public page.
-        newest = state.entries[-1]["signed_at"] if state.entries else None
-        when = datetime.fromisoformat(newest) if newest else datetime(2000, 1, 1, tzinfo=UTC)
-        head = signed_tree_head(state, now=when)
+        head = latest_signed_tree_head()
         head["url"] = absolute_url(reverse("transparency:tree_head"))
         return {"tree_head": head}
 

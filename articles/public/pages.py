@@ -10,7 +10,6 @@ Short views over the public gate (`articles.public.selectors`) and the reviews a
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +24,7 @@ from articles.public import feedback, freshness, selectors
 from articles.public.models import EDITORIAL_POLICY_SLUG, CorrectionNote, SitePage
 from articles.public.search import normalise_query, search_public
 from articles.public.site_defaults import EDITORIAL_POLICY_HTML, EDITORIAL_POLICY_TITLE
-from articles.public.views import PAGE_SIZE
+from articles.public.views import render_list
 from articles.publishing.models import Publication
 from articles.publishing.structured_data import absolute_url
 from reviews.models import AuditEvent, ReviewerProfile, SignOff
@@ -141,13 +140,9 @@ def search(request):
     """Search results over public pages (`articles.public.search`), 20 a page."""
     query = normalise_query(request.GET.get("q"))
     now = timezone.now()
-    page = Paginator(search_public(query), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.sound(page.object_list)
-    response = render(
-        request, "articles/search.html", {"query": query, "results": page, "page": page}
-    )
-    return freshness.attach(
-        response, freshness.of_list(page.object_list, now, extra=f"q{query}.{page.number}")
+    return render_list(
+        request, "articles/search.html", {"query": query}, search_public(query), now=now,
+        key="results", version=f"q{query}",
     )
 
 

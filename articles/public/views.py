@@ -28,7 +28,7 @@ from articles.publishing.presentation import article_page_context
 from articles.publishing.publication import (
     RENDER_VERSION,
     page_context,
-    publication_is_sound,
+    publication_intact,
     publication_sync,
 )
 from articles.publishing.review_state import review_state_for
@@ -43,11 +43,17 @@ RELATED = 6
 PAGE_SIZE = 20
 
 
-def _page(request, queryset):
-    """Page `?page=N` of a list, 20 at a time; a bad number is the first or last page."""
+def render_list(request, template, context, queryset, *, now, key="articles", version=""):
+    """
+    A list page: page `?page=N` of `queryset`, 20 at a time (a bad number is the first or last
+    page), its unsound records left out, rendered with `context` and what HTTP caches need.
+    """
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.sound(page.object_list)
-    return page
+    response = render(request, template, {**context, key: page, "page": page})
+    return freshness.attach(
+        response, freshness.of_list(page.object_list, now, extra=f"{version}.{page.number}")
+    )
 
 
 @require_safe
@@ -74,12 +80,10 @@ def topic_detail(request, slug):
     except Topic.DoesNotExist:
         raise Http404("No such topic") from None
     now = timezone.now()
-    page = _page(request, selectors.publication_list_public(topic=topic, now=now))
-    response = render(
-        request, "articles/topic_detail.html", {"topic": topic, "articles": page, "page": page}
-    )
-    return freshness.attach(
-        response, freshness.of_list(page.object_list, now, extra=f"t{topic.pk}")
+    queryset = selectors.publication_list_public(topic=topic, now=now)
+    return render_list(
+        request, "articles/topic_detail.html", {"topic": topic}, queryset, now=now,
+        version=f"t{topic.pk}",
     )
 
 
@@ -91,14 +95,10 @@ def contributor_detail(request, slug):
     except Contributor.DoesNotExist:
         raise Http404("No such contributor") from None
     now = timezone.now()
-    page = _page(request, selectors.publication_list_public(author=contributor, now=now))
-    response = render(
-        request,
-        "articles/contributor_detail.html",
-        {"contributor": contributor, "articles": page, "page": page},
-    )
-    return freshness.attach(
-        response, freshness.of_list(page.object_list, now, extra=f"c{contributor.pk}")
+    queryset = selectors.publication_list_public(author=contributor, now=now)
+    return render_list(
+        request, "articles/contributor_detail.html", {"contributor": contributor}, queryset,
+        now=now, version=f"c{contributor.pk}",
     )
 
 
@@ -110,15 +110,25 @@ def reviewer_detail(request, slug):
     except ReviewerProfile.DoesNotExist:
         raise Http404("No such reviewer") from None
     now = timezone.now()
-    page = _page(request, selectors.publication_list_public(reviewer=profile, now=now))
-    response = render(
-        request,
-        "articles/reviewer_detail.html",
-        {"profile": profile, "articles": page, "page": page},
+    queryset = selectors.publication_list_public(reviewer=profile, now=now)
+    return render_list(
+        request, "articles/reviewer_detail.html", {"profile": profile}, queryset, now=now,
+        version=f"r{profile.pk}",
     )
-    return freshness.attach(
-        response, freshness.of_list(page.object_list, now, extra=f"r{profile.pk}")
-    )
+
+
+def public_record_or_redirect(slug: str, url_name: str, *, now):
+    """
+    ``(record, None)`` for the public page at `slug`, or ``(None, 301 response)`` to the
+    current address of a former slug (to `url_name`); raises Http404 otherwise.
+    """
+    try:
+        return selectors.publication_get_public(slug=slug, now=now), None
+    except Publication.DoesNotExist:
+        target = selectors.publication_redirect_get_public(old_slug=slug)
+        if target is None:
+            raise Http404("No such article") from None
+        return None, redirect(url_name, slug=target, permanent=True)
 
 
 def _under_review(request):
@@ -139,21 +149,16 @@ def article_detail(request, slug):
     tampered with) and readers get an "under review" notice.
     """
     now = timezone.now()
-    try:
-        record = selectors.publication_get_public(slug=slug, now=now)
-    except Publication.DoesNotExist:
-        target = selectors.publication_redirect_get_public(old_slug=slug)
-        if target is None:
-            raise Http404("No such article") from None
-        return redirect("articles:detail", slug=target, permanent=True)
-    sound = publication_is_sound(record)
-    intact = record.revision.compute_hash() == record.content_hash == record.revision.content_hash
-    if not (sound and intact) or record.render_version != RENDER_VERSION:
-        if not (sound and intact):
+    record, moved = public_record_or_redirect(slug, "articles:detail", now=now)
+    if moved is not None:
+        return moved
+    intact = publication_intact(record)
+    if not intact or record.render_version != RENDER_VERSION:
+        if not intact:
             logger.error("Publication of %s failed its integrity check; re-deriving it.", slug)
         with transaction.atomic():
             fresh = publication_sync(article=Article(pk=record.article_id), now=now)
-        if not (sound and intact) or fresh is None:
+        if not intact or fresh is None:
             return _under_review(request)
         record = selectors.publication_get_public(slug=fresh.slug, now=now)
     context = page_context(record, now=now)

@@ -60,7 +60,9 @@ SEARCH_CONFIG = "english"
 RENDER_VERSION = 1
 
 _SEAL_PURPOSE = "publication-record-seal-v1"
-_SEALED = (
+# The columns the seal covers: everything lists read. The large texts are covered through
+# `html_hash` (see `_payload_hash`).
+SEALED_FIELDS = (
     "article_id",
     "revision_id",
     "signoff_id",
@@ -101,7 +103,7 @@ def compute_seal(record: Publication, *, secret: str | None = None) -> str:
     The HMAC of the record's columns, keyed by the site's `SECRET_KEY` (Django's
     `salted_hmac`): a secret of the environment, never in the database.
     """
-    data = {name: _value(getattr(record, name)) for name in _SEALED}
+    data = {name: _value(getattr(record, name)) for name in SEALED_FIELDS}
     return salted_hmac(
         _SEAL_PURPOSE, keys.canonical_json(data), secret=secret, algorithm="sha256"
     ).hexdigest()
@@ -132,6 +134,17 @@ def publication_is_sound(record: Publication, *, lists_only: bool = False) -> bo
     return lists_only or hmac.compare_digest(record.html_hash, _payload_hash(record))
 
 
+def publication_intact(record: Publication) -> bool:
+    """
+    The check every read of a page makes (its `revision` loaded): the record is sound, and
+    the revision it shows still hashes to what the physician signed.
+    """
+    revision = record.revision
+    return publication_is_sound(record) and (
+        revision.compute_hash() == revision.content_hash == record.content_hash
+    )
+
+
 def _interval_days(article: Article) -> int:
     return policy.effective_interval_days(t.review_interval_days for t in article.topics.all())
 
@@ -158,6 +171,18 @@ def _withdraw(record: Publication | None, *, article: Article, reason: str, now)
         logger.info("Publication of article %s withdrawn: %s", article.pk, reason)
 
 
+def _withdraw_tampered(record, *, article, revision, what: str, now) -> None:
+    """Withdraw the page everywhere and put the finding in the audit trail."""
+    _withdraw(record, article=article, reason=what, now=now)
+    audit_record(
+        action=AuditEvent.Action.TAMPER_DETECTED,
+        article=article,
+        revision=revision,
+        message=f"{what}; the page was withdrawn from every public page.",
+        now=now,
+    )
+
+
 @transaction.atomic
 def publication_sync(*, article: Article, now: datetime | None = None) -> Publication | None:
     """
@@ -181,13 +206,12 @@ def publication_sync(*, article: Article, now: datetime | None = None) -> Public
         _withdraw(record, article=article, reason="not published", now=now)
         return None
     if revision.compute_hash() != revision.content_hash:
-        _withdraw(record, article=article, reason="content does not match its hash", now=now)
-        audit_record(
-            action=AuditEvent.Action.TAMPER_DETECTED,
+        _withdraw_tampered(
+            record,
             article=article,
             revision=revision,
-            message=f"Revision {revision.number} of '{article.slug}' no longer matches its "
-            "stored hash; its publication record was withdrawn from every public page.",
+            what=f"Revision {revision.number} of '{article.slug}' no longer matches its stored "
+            "hash",
             now=now,
         )
         return None
@@ -206,15 +230,12 @@ def publication_sync(*, article: Article, now: datetime | None = None) -> Public
             return None
         taken_back_by = newest_decision(revision)
     if not signoff_signature_holds(approval):
-        _withdraw(record, article=article, reason="approval's signature fails", now=now)
-        audit_record(
-            action=AuditEvent.Action.TAMPER_DETECTED,
+        _withdraw_tampered(
+            record,
             article=article,
             revision=revision,
-            message=f"The approval of revision {revision.number} of '{article.slug}' does not "
-            "carry a valid site signature (made or changed outside the app); the page was "
-            "withdrawn from every public page.",
-            data={"signoff_id": approval.pk},
+            what=f"The approval (sign-off {approval.pk}) of revision {revision.number} of "
+            f"'{article.slug}' carries no valid site signature (made or changed outside the app)",
             now=now,
         )
         return None

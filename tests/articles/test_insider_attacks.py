@@ -295,30 +295,12 @@ def test_a_forged_interval_post_by_an_editor_changes_nothing(client):
 def test_a_forged_approval_row_never_reaches_the_public_even_with_a_live_pointer(client):
     """Rows inserted in SQL, correctly chained but without the site's key, publish nothing."""
     from articles.publishing.models import Publication
-    from reviews import keys
-    from tests.tamper import tamper
+    from tests.tamper import forge_signoff, tamper
 
     article = ArticleFactory(live=True)
     head = SignOff.objects.order_by("-pk").first()
     unsigned = revision_create(article=article, user=EditorFactory())
-    forged = SignOff(
-        revision=unsigned,
-        reviewer=head.reviewer,
-        signer=head.signer,
-        printed_name=head.printed_name,
-        credentials=head.credentials,
-        signed_at=timezone.now(),
-        decision="approved",
-        meaning=head.meaning,
-        content_hash=unsigned.content_hash,
-        previous_hash=head.record_hash,
-        article_id_signed=article.pk,
-        revision_number=unsigned.number,
-        key_id=head.key_id,
-    )
-    forged.record_hash = forged.compute_record_hash()
-    forged.signature = forged.public_signature = keys.b64url(b"\0" * 64)
-    forged.save()
+    forge_signoff(after=head, revision=unsigned)
     tamper(
         "UPDATE articles_article SET live_revision_id = %s WHERE id = %s",
         [unsigned.pk, article.pk],

@@ -158,7 +158,8 @@ def test_topic_membership_and_author_changes_follow_into_the_record(two_pages):
         ("review_json", 2),  # the record; the log position of the approval
         ("reviewer", 3),  # the profile, the count, the page of records
         ("history", 5),  # the record, approvals, corrections, publications, the live number
-        ("feed", 2),  # the log (for its tree head), the records
+        ("feed", 4),  # the records; the log's size and newest entry, and (first view) the log
+        ("revision_json", 1),  # the record with its revision
         ("sitemap", 8),  # one per sitemap section, and the records for the validators
     ],
 )
@@ -182,6 +183,7 @@ def test_public_pages_run_a_fixed_number_of_queries_whatever_the_number_of_pages
             "reviewer": reverse("articles:reviewer", args=[reviewer.slug]),
             "history": reverse("articles:history", args=[article.slug]),
             "feed": reverse("articles:feed"),
+            "revision_json": reverse("articles:revision_json", args=[article.slug]),
             "sitemap": reverse("sitemap"),
         }[name]
         with CaptureQueriesContext(connection) as queries:
@@ -207,3 +209,15 @@ def test_the_review_history_says_when_an_approval_was_taken_back(client, two_pag
     history = client.get(reverse("articles:history", args=[kept.slug])).content.decode()
     assert "Taken back:" in history and "asked for changes to this revision" in history
     assert "Taken back:" not in client.get(reverse("articles:history", args=[other.slug])).text
+
+
+def test_the_feed_hashes_the_whole_log_only_when_it_changed(client, db):
+    """Its tree head's root is cached under the log's size and newest record."""
+    ArticleFactory(live=True)
+    client.get(reverse("articles:feed"))
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(reverse("articles:feed"))
+    assert again.status_code == 200 and len(queries) == 3  # records, newest entry, size
+    ArticleFactory(live=True)
+    first = client.get(reverse("articles:feed")).content.decode()
+    assert 'size="2"' in first

@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef
 
 from articles.content.models import Article, ArticleRevision
 from articles.publishing.models import Publication
-from articles.publishing.publication import publication_is_sound, publication_sync
+from articles.publishing.publication import publication_intact, publication_sync
 from reviews.models import AuditEvent, SignOff
 from reviews.services import audit_record, signoff_chain_verify, signoff_revisions_verify
 from reviews.services.integrity import signoff_log_head_verify
@@ -95,9 +95,7 @@ class Command(BaseCommand):
         """
         problems = []
         for record in Publication.objects.select_related("revision").iterator(chunk_size=200):
-            revision = record.revision
-            intact = revision.compute_hash() == revision.content_hash == record.content_hash
-            if intact and publication_is_sound(record):
+            if publication_intact(record):
                 continue
             problems.append(
                 f"Publication record of article {record.article_id} ('{record.slug}') does not "
