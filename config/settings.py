@@ -364,6 +364,14 @@ PUBMED_TOOL = os.environ.get("PUBMED_TOOL", "healthpages-cms")
 PUBMED_EMAIL = os.environ.get("PUBMED_EMAIL", "")
 PUBMED_API_KEY = os.environ.get("PUBMED_API_KEY", "")
 PUBMED_TIMEOUT = env_int("PUBMED_TIMEOUT", 10)
+# The longest an editor's save may wait for PubMed, in seconds, retries included: shorter than
+# the web server's worker timeout (gunicorn's default is 30 s), so the editor always gets the
+# "PubMed could not be reached" message and keeps the typed text instead of an error page.
+PUBMED_SAVE_DEADLINE = env_int("PUBMED_SAVE_DEADLINE", 8)
+# Where EFetch is asked; only tests and a mirror would change it.
+PUBMED_EFETCH_URL = os.environ.get(
+    "PUBMED_EFETCH_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi"
+)
 
 # --- Review policy (reviews) --------------------------------------------------------------
 

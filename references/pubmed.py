@@ -14,12 +14,9 @@ NCBI's rules this client follows (E-utilities usage guidelines):
 
 from __future__ import annotations
 
+import http.client
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from references.parsers.efetch import parse_efetch_xml
 from references.records import (
@@ -32,6 +29,7 @@ from references.records import (
     PubMedUnavailable,
     is_valid_pmid,
 )
+from references.transport import Transport, TransportResponse, http_transport
 
 __all__ = [
     "EFETCH_URL",
@@ -44,8 +42,8 @@ __all__ = [
     "PubmedRecord",
     "Transport",
     "TransportResponse",
+    "http_transport",
     "is_valid_pmid",
-    "urllib_transport",
 ]
 
 EFETCH_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi"
@@ -54,37 +52,15 @@ MAX_IDS_PER_REQUEST = 200
 # even with clock jitter.
 INTERVAL_WITHOUT_KEY = 0.34
 INTERVAL_WITH_KEY = 0.11
+REQUESTS_PER_SECOND_WITHOUT_KEY = 3
+REQUESTS_PER_SECOND_WITH_KEY = 10
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# What a transport may raise when no usable response arrived; all become PubMedUnavailable.
+TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
 
-
-@dataclass(frozen=True)
-class TransportResponse:
-    """What a transport returns: the HTTP status, the body, and the headers (lower-case keys)."""
-
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-# A transport POSTs form `params` to `url` and returns the response, whatever its status.
-# It raises OSError (URLError, TimeoutError, ConnectionError ...) when no response arrives.
-Transport = Callable[[str, Mapping[str, str], float], TransportResponse]
-
-
-def urllib_transport(url: str, params: Mapping[str, str], timeout: float) -> TransportResponse:
-    """The default transport: an HTTPS POST with the standard library (no extra dependency)."""
-    data = urllib.parse.urlencode(params).encode("ascii")
-    request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - fixed https URL
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            headers = {key.lower(): value for key, value in response.headers.items()}
-            return TransportResponse(response.status, response.read(), headers)
-    except urllib.error.HTTPError as exc:
-        # An HTTP error status is still a response: the client decides whether to retry.
-        headers = {key.lower(): value for key, value in (exc.headers or {}).items()}
-        return TransportResponse(exc.code, exc.read() or b"", headers)
-    except TimeoutError as exc:
-        raise TimeoutError(f"PubMed did not answer within {timeout} s") from exc
+# A slot in a rate limit shared between processes: returns 0 when this request may go now
+# (and counts it), else the seconds to wait before asking again.
+SharedSlot = Callable[[], float]
 
 
 class PubMedClient:
@@ -93,6 +69,11 @@ class PubMedClient:
     `fetch(pmids)` returns `{pmid: PubmedRecord}`; it batches ids (200 per request), keeps
     under NCBI's rate limit, retries 429 and 5xx responses and network errors with exponential
     backoff, and raises `PubMedUnavailable`, `PubMedResponseError` or `PubMedNotFound`.
+
+    `deadline` bounds a whole `fetch` (an admin save must answer before the web server's worker
+    timeout): no request starts, and no wait begins, that would end after it; each request gets
+    only the time that is left. `shared_slot` adds a rate limit shared with other processes
+    (NCBI counts requests per client address, not per process).
     """
 
     def __init__(
@@ -110,6 +91,8 @@ class PubMedClient:
         max_backoff: float = 30.0,
         batch_size: int = MAX_IDS_PER_REQUEST,
         url: str = EFETCH_URL,
+        deadline: float | None = None,
+        shared_slot: SharedSlot | None = None,
     ) -> None:
         if not tool:
             raise ValueError("NCBI requires a tool name (setting PUBMED_TOOL).")
@@ -119,7 +102,7 @@ class PubMedClient:
         self.email = email
         self.api_key = api_key or None
         self.timeout = timeout
-        self.transport: Transport = transport or urllib_transport
+        self.transport: Transport = transport or http_transport
         self.clock = clock or time.monotonic
         self.sleep = sleep or time.sleep
         self.max_retries = max_retries
@@ -128,6 +111,12 @@ class PubMedClient:
         self.batch_size = batch_size
         self.url = url
         self.min_interval = INTERVAL_WITH_KEY if self.api_key else INTERVAL_WITHOUT_KEY
+        self.requests_per_second = (
+            REQUESTS_PER_SECOND_WITH_KEY if self.api_key else REQUESTS_PER_SECOND_WITHOUT_KEY
+        )
+        # Seconds one `fetch` may take in all, waits and retries included (None: no limit).
+        self.deadline = deadline
+        self.shared_slot = shared_slot
         self._last_request_at: float | None = None
 
     def fetch(self, pmids: Iterable[str]) -> dict[str, PubmedRecord]:
@@ -142,9 +131,10 @@ class PubMedClient:
         if invalid:
             raise ValueError("Not a valid PMID: " + ", ".join(invalid))
         found: dict[str, PubmedRecord] = {}
+        end = None if self.deadline is None else self.clock() + self.deadline
         for start in range(0, len(wanted), self.batch_size):
             batch = wanted[start : start + self.batch_size]
-            for record in self._fetch_batch(batch):
+            for record in self._fetch_batch(batch, end):
                 found.setdefault(record.pmid, record)
         ordered = {pmid: found[pmid] for pmid in wanted if pmid in found}
         missing = [pmid for pmid in wanted if pmid not in found]
@@ -169,22 +159,22 @@ class PubMedClient:
             params["api_key"] = self.api_key
         return params
 
-    def _fetch_batch(self, pmids: Sequence[str]) -> list[PubmedRecord]:
-        body = self._request(self.params(pmids))
+    def _fetch_batch(self, pmids: Sequence[str], end: float | None) -> list[PubmedRecord]:
+        body = self._request(self.params(pmids), end)
         if not body.strip():
             # EFetch answers an id list with no existing record with an empty body.
             return []
         return parse_efetch_xml(body)
 
-    def _request(self, params: Mapping[str, str]) -> bytes:
+    def _request(self, params: Mapping[str, str], end: float | None) -> bytes:
         """POST with rate limiting and retries; return the body of a 200 response."""
         last_problem = ""
         for attempt in range(self.max_retries + 1):
-            self._wait_for_slot()
+            self._wait_for_slot(end)
             retry_after: float | None = None
             try:
-                response = self.transport(self.url, params, self.timeout)
-            except OSError as exc:  # URLError, TimeoutError and ConnectionError are OSErrors
+                response = self.transport(self.url, params, self._time_left(end, self.timeout))
+            except TRANSPORT_ERRORS as exc:
                 last_problem = f"network error: {exc}"
             else:
                 if response.status == 200:
@@ -197,20 +187,40 @@ class PubMedClient:
                 retry_after = _retry_after(response.headers)
             if attempt < self.max_retries:
                 delay = min(self.backoff * 2**attempt, self.max_backoff)
-                self.sleep(max(delay, retry_after or 0.0))
+                self._sleep_before(end, max(delay, retry_after or 0.0), last_problem)
         raise PubMedUnavailable(
             f"PubMed could not be reached after {self.max_retries + 1} attempts ({last_problem})."
         )
 
-    def _wait_for_slot(self) -> None:
-        """Sleep until `min_interval` has passed since the previous request started."""
+    def _time_left(self, end: float | None, wanted: float) -> float:
+        """`wanted` seconds, or what is left before `end` if less; none left is unavailable."""
+        if end is None:
+            return wanted
+        left = end - self.clock()
+        if left <= 0:
+            raise PubMedUnavailable(f"PubMed did not answer within {self.deadline:g} s.")
+        return min(wanted, left)
+
+    def _sleep_before(self, end: float | None, seconds: float, problem: str) -> None:
+        """Sleep `seconds`, unless that would reach `end`: then give up now."""
+        if end is not None and self.clock() + seconds >= end:
+            raise PubMedUnavailable(
+                f"PubMed did not answer within {self.deadline:g} s"
+                + (f" ({problem})." if problem else ".")
+            )
+        if seconds > 0:
+            self.sleep(seconds)
+
+    def _wait_for_slot(self, end: float | None) -> None:
+        """Wait until this process's spacing and the shared limit both let a request go."""
         now = self.clock()
         if self._last_request_at is not None:
             wait = self._last_request_at + self.min_interval - now
             if wait > 0:
-                self.sleep(wait)
-                now = self.clock()
-        self._last_request_at = now
+                self._sleep_before(end, wait, "")
+        while self.shared_slot is not None and (wait := self.shared_slot()) > 0:
+            self._sleep_before(end, wait, "NCBI's request rate is in use by other processes")
+        self._last_request_at = self.clock()
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

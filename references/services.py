@@ -8,6 +8,8 @@ code builds one with `pubmed_client_from_settings()`.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,11 +19,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_ratelimit.core import get_usage
 
 from references.evidence import evidence_label_for
 from references.models import Citation
 from references.pubmed import (
     MAX_IDS_PER_REQUEST,
+    REQUESTS_PER_SECOND_WITH_KEY,
+    REQUESTS_PER_SECOND_WITHOUT_KEY,
     PubMedClient,
     PubMedNotFound,
     PubmedRecord,
@@ -78,14 +83,102 @@ class RefreshResult:
     errors: list[str] = field(default_factory=list)
 
 
-def pubmed_client_from_settings() -> PubMedClient:
-    """A PubMed client configured from PUBMED_TOOL, PUBMED_EMAIL, PUBMED_API_KEY, PUBMED_TIMEOUT."""
+logger = logging.getLogger(__name__)
+
+
+def pubmed_client_from_settings(*, deadline: float | None = None) -> PubMedClient:
+    """
+    A PubMed client configured from the PUBMED_* settings, sharing NCBI's rate limit.
+
+    `deadline` bounds each `fetch` in seconds (an admin save passes PUBMED_SAVE_DEADLINE; the
+    nightly refresh passes none). The rate limit is counted in the shared cache, so all workers
+    and servers together stay under NCBI's 3 (or, with an API key, 10) requests a second.
+    """
+    api_key = getattr(settings, "PUBMED_API_KEY", "") or None
     return PubMedClient(
         tool=getattr(settings, "PUBMED_TOOL", "") or "healthpages-cms",
         email=getattr(settings, "PUBMED_EMAIL", ""),
-        api_key=getattr(settings, "PUBMED_API_KEY", "") or None,
+        api_key=api_key,
         timeout=float(getattr(settings, "PUBMED_TIMEOUT", 10)),
+        url=settings.PUBMED_EFETCH_URL,
+        deadline=deadline,
+        shared_slot=ncbi_shared_slot(
+            REQUESTS_PER_SECOND_WITH_KEY if api_key else REQUESTS_PER_SECOND_WITHOUT_KEY
+        ),
     )
+
+
+def pubmed_client_for_save() -> PubMedClient:
+    """The client of an editor's save: it gives up after PUBMED_SAVE_DEADLINE seconds."""
+    return pubmed_client_from_settings(deadline=float(settings.PUBMED_SAVE_DEADLINE))
+
+
+def ncbi_shared_slot(requests_per_second: int):
+    """
+    A `SharedSlot` for NCBI: one atomic count per second in the shared cache (Redis in
+    production), taken and checked in the same increment, so several processes together send
+    at most `requests_per_second` requests in any calendar second.
+
+    If the cache cannot count (it is down), requests go on with each process's own spacing
+    only: a short burst over NCBI's limit is better than no citations at all.
+    """
+
+    def take() -> float:
+        try:
+            usage = get_usage(
+                None,
+                group="references.ncbi-eutils",
+                key=lambda group, request: "eutils",
+                rate=(requests_per_second, 1),
+                increment=True,
+            )
+        except Exception:  # the cache is down: see the docstring
+            logger.warning("NCBI rate limit: the shared cache did not answer", exc_info=True)
+            return 0.0
+        if usage is None or usage["limit"] == 0 or not usage["should_limit"]:
+            return 0.0
+        return 1.0 - (time.time() % 1.0) + 0.001  # the next calendar second
+
+    return take
+
+
+class NoNetwork:
+    """
+    A stand-in client for code that runs inside a transaction: it never reaches PubMed.
+
+    Citations are fetched before a save's transaction opens (`citations_ensure` with a real
+    client); inside the transaction the same body is resolved with this one, so a PMID that is
+    still unknown there is refused as unavailable instead of holding locks while NCBI answers.
+    """
+
+    def fetch(self, pmids: Iterable[str]) -> dict[str, PubmedRecord]:
+        raise PubMedUnavailable("its record was not fetched before the save began")
+
+
+OFFLINE = NoNetwork()
+
+
+def in_transaction(using: str | None = None) -> bool:
+    """
+    Whether the code runs inside a transaction that this request or command opened.
+
+    The test case's own wrapping transaction does not count (Django marks it), so tests see the
+    same answer as production.
+    """
+    return any(
+        not getattr(block, "_from_testcase", False)
+        for block in transaction.get_connection(using).atomic_blocks
+    )
+
+
+def _refuse_network_in_transaction(pmids: Sequence[str]) -> None:
+    # A network call inside a transaction holds its locks (on SQLite, the whole database's
+    # write lock) for as long as NCBI takes: a programming error, caught by the tests.
+    if in_transaction():
+        raise RuntimeError(
+            f"PubMed was about to be asked for PMID {', '.join(pmids)} inside a database "
+            "transaction: fetch citations before the transaction opens (see citations_ensure)."
+        )
 
 
 def _validate_pmids(pmids: Iterable[str]) -> list[str]:
@@ -163,12 +256,15 @@ def citations_ensure(
     Raises ValidationError for a malformed PMID.
 
     The network call is made before the write transaction opens, so this function never holds
-    a transaction of its own open while waiting for NCBI.
+    a transaction of its own open while waiting for NCBI; called inside a caller's transaction
+    with a real client it raises RuntimeError rather than ask (pass `OFFLINE` there).
     """
     wanted = _validate_pmids(pmids)
     found = {citation.pmid: citation for citation in Citation.objects.filter(pmid__in=wanted)}
     missing = [pmid for pmid in wanted if pmid not in found]
     if missing:
+        if not isinstance(client, NoNetwork):
+            _refuse_network_in_transaction(missing)
         try:
             records = client.fetch(missing)
         except PubMedNotFound as exc:
@@ -251,6 +347,7 @@ def citations_refresh(
     checked = 0
     for start in range(0, len(pmids), batch_size):
         batch = pmids[start : start + batch_size]
+        _refuse_network_in_transaction(batch)
         try:
             records = client.fetch(batch)
         except PubMedNotFound as exc:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -32,7 +33,12 @@ from articles.content.models import (
 from articles.content.sanitize import sanitize_answer, sanitize_html
 from articles.content.snapshot import build_snapshot, content_hash
 from references.markers import InvalidMarkerError, find_pmids, normalise_markers
-from references.services import CitationsUnavailable, citations_ensure, pubmed_client_from_settings
+from references.services import (
+    OFFLINE,
+    CitationsUnavailable,
+    citations_ensure,
+    pubmed_client_from_settings,
+)
 from reviews.models import AuditEvent, SignOff
 from reviews.services import audit_record
 
@@ -105,9 +111,10 @@ def article_citations_ensure(*, body: str, client: Any = None) -> list[Citation]
     The citations of a body's `[PMID:n]` markers, in order of first appearance.
 
     Known PMIDs come from the database; unknown ones are fetched from PubMed with `client`
-    (built from settings when None). Raises ValidationError with an editor-facing message when a
-    marker is malformed or PubMed cannot be reached for an unknown PMID, so a caller can refuse
-    the whole save before anything is stored.
+    (built from settings when None; `OFFLINE` inside a transaction, where nothing may wait for
+    the network). Raises ValidationError with an editor-facing message when a marker is
+    malformed, PubMed has no such record, or PubMed cannot be reached for an unknown PMID, so a
+    caller can refuse the whole save before anything is stored.
     """
     try:
         pmids = find_pmids(body)
@@ -125,6 +132,35 @@ def article_citations_ensure(*, body: str, client: Any = None) -> list[Citation]
             code="pubmed_unavailable",
         ) from error
     return [found[pmid] for pmid in pmids]
+
+
+def article_citations_prefetch(*, body: str) -> ValidationError | None:
+    """
+    Before an editor's save opens its transaction: fetch and store the citations of the
+    posted `body` that are not known yet, within PUBMED_SAVE_DEADLINE seconds.
+
+    Returns the problem to show on the form (PubMed unreachable, no such PMID, a malformed
+    marker), or None. The save's own checks then resolve the body `OFFLINE`.
+    """
+    try:
+        article_citations_ensure(
+            body=clean_body(body),
+            client=pubmed_client_from_settings(deadline=float(settings.PUBMED_SAVE_DEADLINE)),
+        )
+    except ValidationError as error:
+        return error
+    return None
+
+
+def article_citations_fetch(*, article: Article, client: Any = None) -> None:
+    """
+    Fetch the unknown citations of the article's stored draft from PubMed (with `client`).
+
+    Called before a transaction opens (`revision_create`, sending for review), so the article's
+    row is never locked while NCBI answers. Raises like `article_citations_ensure`.
+    """
+    body = Article.objects.filter(pk=article.pk).values_list("body", flat=True).get()
+    article_citations_ensure(body=clean_body(body), client=client)
 
 
 def _set_parts(article: Article, data: Mapping[str, Any]) -> None:
@@ -256,7 +292,6 @@ def article_update(
     return article
 
 
-@transaction.atomic
 def revision_create(
     *, article: Article, user: AbstractBaseUser, client: Any = None
 ) -> ArticleRevision:
@@ -268,14 +303,24 @@ def revision_create(
     When the hash equals the latest revision's, that revision is returned and nothing is
     written: saving without a content change makes no revision. Numbers run 1, 2, ... per
     article; the article row is locked so that two saves cannot take the same number.
+
+    Unknown PMIDs are fetched first, before the row is locked (pass `OFFLINE` as `client` when
+    the caller has fetched them already and holds a transaction).
     """
+    if client is not OFFLINE:
+        article_citations_fetch(article=article, client=client)
+    with transaction.atomic():
+        return _revision_create_locked(article=article, user=user)
+
+
+def _revision_create_locked(*, article: Article, user: AbstractBaseUser) -> ArticleRevision:
     draft = (
         Article.objects.select_for_update()
         .filter(pk=article.pk)
         .get()
     )
     draft.body = clean_body(draft.body)
-    citations = article_citations_ensure(body=draft.body, client=client)
+    citations = article_citations_ensure(body=draft.body, client=OFFLINE)
     snapshot = build_snapshot(draft, citations)
     digest = content_hash(snapshot)
     latest = ArticleRevision.objects.latest_for(draft)

@@ -27,9 +27,10 @@ from django.db import transaction
 from django.db.models import F
 
 from articles.content.models import Article, ArticleRevision
-from articles.content.services import revision_create
+from articles.content.services import article_citations_fetch, revision_create
 from articles.publishing.models import ScheduledPublication
 from articles.publishing.publication import publication_sync
+from references.services import OFFLINE
 from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
 from reviews.selectors import approval_in_force, newest_decision
 from reviews.services import audit_record, review_request_create, separation_of_duties_refusal
@@ -152,7 +153,6 @@ def _audit_tampering(refusal: PublishRefused, *, revision: ArticleRevision, user
         )
 
 
-@transaction.atomic
 def article_submit_for_review(
     *,
     article: Article,
@@ -168,7 +168,8 @@ def article_submit_for_review(
     latest revision when the content is unchanged, so re-submitting approved content asks for a
     periodic re-review of the same revision), then opens a review request for it
     (`review_request_create`, which records "submitted" in the audit trail and cancels older
-    open requests of the article). `client` is the PubMed client for unknown PMIDs.
+    open requests of the article). `client` is the PubMed client for unknown PMIDs: they are
+    fetched before the transaction opens.
     """
     if not (user.is_active and user.is_staff and user.has_perm("articles.change_article")):
         raise WorkflowRefused(
@@ -176,8 +177,10 @@ def article_submit_for_review(
             "review.",
             code="permission",
         )
-    revision = revision_create(article=article, user=user, client=client)
-    return review_request_create(revision=revision, user=user, note=note.strip(), now=now)
+    article_citations_fetch(article=article, client=client)
+    with transaction.atomic():
+        revision = revision_create(article=article, user=user, client=OFFLINE)
+        return review_request_create(revision=revision, user=user, note=note.strip(), now=now)
 
 
 def _set_live(

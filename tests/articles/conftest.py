@@ -26,7 +26,7 @@ class FakePubMed:
 def pubmed_down(monkeypatch):
     """Every PubMed client built from settings is unreachable."""
     fake = FakePubMed(down=True)
-    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", lambda: fake)
+    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", lambda **kw: fake)
     return fake
 
 
@@ -34,11 +34,14 @@ def pubmed_down(monkeypatch):
 def pubmed_up(monkeypatch):
     """Every PubMed client built from settings answers with a minimal record per PMID."""
     fake = FakePubMed()
-    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", lambda: fake)
+    monkeypatch.setattr("articles.content.services.pubmed_client_from_settings", lambda **kw: fake)
     return fake
 
 
 class _NoNetwork:
+    def __init__(self, **options):
+        pass
+
     def fetch(self, pmids):
         raise AssertionError(f"A test tried to reach PubMed for {list(pmids)}")
 

@@ -165,32 +165,6 @@ def test_transport_response_defaults():
     assert TransportResponse(200, b"").headers == {}
 
 
-def test_default_transport_is_urllib_and_handles_http_errors(monkeypatch):
-    """The stdlib transport turns HTTPError into a response and a timeout into TimeoutError."""
-    import io
-    import urllib.error
-
-    from references import pubmed
-
-    def fake_urlopen(request, timeout):
-        assert request.get_method() == "POST"
-        assert b"db=pubmed" in request.data
-        raise urllib.error.HTTPError(
-            request.full_url, 429, "Too Many", {"Retry-After": "2"}, io.BytesIO(b"slow")
-        )
-
-    monkeypatch.setattr(pubmed.urllib.request, "urlopen", fake_urlopen)
-    response = pubmed.urllib_transport(pubmed.EFETCH_URL, {"db": "pubmed"}, 3)
-    assert (response.status, response.body, response.headers["retry-after"]) == (429, b"slow", "2")
-
-    def timeout_urlopen(request, timeout):
-        raise TimeoutError("read timed out")
-
-    monkeypatch.setattr(pubmed.urllib.request, "urlopen", timeout_urlopen)
-    with pytest.raises(TimeoutError, match="within 3 s"):
-        pubmed.urllib_transport(pubmed.EFETCH_URL, {"db": "pubmed"}, 3)
-
-
 def test_efetch_set_helper_builds_parseable_documents(make_client):
     client, _ = make_client([efetch_set([article_xml("5"), article_xml("6")])])
     assert list(client.fetch(["5", "6"])) == ["5", "6"]

@@ -12,6 +12,7 @@ from articles.content.services import (
     article_slug_validate,
     clean_body,
 )
+from references.services import OFFLINE
 
 
 def rich_text_widget() -> forms.Widget:
@@ -33,9 +34,14 @@ class ArticleAdminForm(forms.ModelForm):
     - someone else saved the article since this form was loaded (hidden `expected_version`);
       the posted text stays in the form so the editor can copy it;
     - a `[PMID:n]` marker is malformed, or PubMed cannot be reached for an unknown PMID.
+
+    PubMed is asked before the admin's transaction opens (`ArticleAdmin.changeform_view` calls
+    `article_citations_prefetch` and hands its problem over as `citations_problem`); the form
+    itself resolves the body's citations from the database only.
     """
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    citations_problem: ValidationError | None = None
 
     class Meta:
         model = Article
@@ -73,9 +79,11 @@ class ArticleAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk:
             self._check_version(cleaned.get("expected_version"))
-        if "body" in cleaned:
+        if self.citations_problem is not None:
+            self.add_error("body", self.citations_problem)
+        elif "body" in cleaned:
             try:
-                self.citations = article_citations_ensure(body=cleaned["body"])
+                self.citations = article_citations_ensure(body=cleaned["body"], client=OFFLINE)
             except ValidationError as error:
                 self.add_error("body", error)
         return cleaned

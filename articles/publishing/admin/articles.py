@@ -22,12 +22,14 @@ from articles.content.models import (
 from articles.content.services import (
     ARTICLE_FIELDS,
     ARTICLE_RELATIONS,
+    article_citations_prefetch,
     article_create,
     article_update,
     revision_create,
     topic_save,
 )
 from articles.publishing.admin import publishing, review
+from references.services import OFFLINE
 from reviews import policy
 
 # The values of the `status` annotation (ArticleQuerySet.with_status), in workflow order.
@@ -208,7 +210,8 @@ class ArticleAdmin(admin.ModelAdmin):
         # Topics and authors were set by the service in save_model; only the inlines remain.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
-        revision_create(article=form.instance, user=request.user)
+        # The form resolved every citation before the transaction (changeform_view).
+        revision_create(article=form.instance, user=request.user, client=OFFLINE)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -280,6 +283,23 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def revision_diff_view(self, request, object_id):
         return revisions.diff_view(self, request, object_id)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # PubMed is asked here, before the admin opens its transaction and the form locks the
+        # article's row: a slow or hanging PubMed never holds the database, and the editor gets
+        # its message within PUBMED_SAVE_DEADLINE with the typed text kept in the form.
+        request.citations_problem = None
+        if request.method == "POST" and "body" in request.POST and (
+            self.has_add_permission(request) or self.has_change_permission(request)
+        ):
+            request.citations_problem = article_citations_prefetch(body=request.POST["body"])
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # A class made for this request by modelform_factory: safe to give it the problem.
+        form.citations_problem = getattr(request, "citations_problem", None)
+        return form
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
