@@ -9,6 +9,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Editorial content"
 
     def ready(self) -> None:
+        import config.checks  # noqa: F401 - registers the project's deployment checks
         from articles.public import purge
         from articles.publishing import receivers
         from articles.publishing.selectors import citations_retracted_among

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.RejectControlCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -145,6 +146,8 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# When the database cannot be reached, every page answers 503 with this Retry-After (seconds).
+OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 30)
 
 # --- Cache --------------------------------------------------------------------------------
 # Local memory by default; Redis (Django's built-in backend) when REDIS_URL is set, so that
@@ -172,6 +175,9 @@ else:
 # caches may keep one, in seconds (never past the page's next review-status change); 0 makes
 # every page `private, no-cache`.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300)
+# Readers' problem reports one article may receive in an hour, from everyone together
+# (articles.public.feedback); each sender may send 5 an hour.
+PROBLEM_REPORTS_PER_ARTICLE_HOUR = env_int("PROBLEM_REPORTS_PER_ARTICLE_HOUR", 20)
 # Browsers cannot be purged: by default they revalidate every public page (a 304 when nothing
 # changed), so a withdrawal reaches readers at their next page view. Raise with care.
 PUBLIC_BROWSER_CACHE_SECONDS = env_int("PUBLIC_BROWSER_CACHE_SECONDS", 0)

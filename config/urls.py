@@ -12,6 +12,9 @@ from articles.public.sitemaps import sitemap_view
 from config import views
 from reviews.admin import password_change_guarded
 
+# A database outage answers 503 with Retry-After; any other error, Django's 500 page.
+handler500 = views.server_error
+
 admin.site.site_header = "Health pages: editorial admin"
 admin.site.site_title = "Health pages admin"
 admin.site.index_title = "Editorial work"

@@ -24,5 +24,10 @@ fi
 
 .venv/bin/python manage.py migrate --no-input
 .venv/bin/python manage.py collectstatic --no-input --verbosity 0
-exec .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:${PORT:-8000}" \
-  --workers "${WEB_CONCURRENCY:-2}" --access-logfile - --graceful-timeout 10
+# Several workers need a cache they share (REDIS_URL) for the rate limits to hold: without one,
+# one worker (deploy/gunicorn.conf.py refuses more).
+if [[ -z "${WEB_CONCURRENCY:-}" ]]; then
+  if [[ -n "${REDIS_URL:-}" ]] || grep -qs '^REDIS_URL=.' .env; then WEB_CONCURRENCY=2; else WEB_CONCURRENCY=1; fi
+  export WEB_CONCURRENCY
+fi
+exec .venv/bin/gunicorn config.wsgi -c deploy/gunicorn.conf.py --bind "127.0.0.1:${PORT:-8000}"

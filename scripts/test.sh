@@ -132,9 +132,13 @@ trap 'exit 130' INT TERM
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log "Starting a throwaway PostgreSQL ($("$pg_bin/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port"
 run_pg "$pg_bin/initdb" -D "$cluster/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
-run_pg "$pg_bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 \
-  -o "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+pg_options="-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+run_pg "$pg_bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 60 -o "$pg_options" \
   start >/dev/null
+# The outage test (tests/public/test_faults_servers.py) stops this cluster mid-test and starts
+# it again with the same options.
+export TEST_PG_CTL_BIN="$pg_bin" TEST_PG_CTL_DATA="$cluster/data" TEST_PG_CTL_USER="$pg_user" \
+  TEST_PG_CTL_LOG="$cluster/server.log" TEST_PG_CTL_OPTIONS="$pg_options"
 
 # The application role: it may log in and nothing more; tests/conftest.py has the owner
 # grant it what production grants (db_grant_app_role), plus TRUNCATE for the test flushes.

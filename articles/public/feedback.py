@@ -8,8 +8,12 @@ Defences, cheapest first:
 - a honeypot field, `website`, hidden from people by CSS and from assistive technology by
   `aria-hidden`, that bots fill in: such a post is thanked and dropped, so the bot learns
   nothing;
-- a rate limit of `RATE_LIMIT` reports per `RATE_WINDOW_SECONDS` per sender, counted in the
-  cache under a keyed hash of the address (with Redis, across all app servers).
+- rate limits, counted in the shared cache (Redis in production: one count for all workers and
+  servers; `config.checks` refuses a process-local cache under several workers): at most
+  `RATE_LIMIT` reports an hour per sender, under a keyed hash of the address, and at most
+  PROBLEM_REPORTS_PER_ARTICLE_HOUR an hour per article, whoever sends them. Each report is
+  checked and counted in one atomic increment (django-ratelimit), so parallel posts cannot all
+  pass a check made before any of them was counted.
 
 The sender's address is never stored, only `ip_hash()`: an HMAC with the site's secret key, so
 the stored value cannot be reversed by hashing every IPv4 address.
@@ -19,21 +23,35 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
+from django_ratelimit.core import get_usage
 
 from articles.content.models import Article
 from articles.public.models import ProblemReport
+from config.middleware import CONTROL_CHARACTERS
 
 MAX_MESSAGE_LENGTH = 2000
 # The form's fields at their limits, URL-encoded, fit well within this.
 MAX_BODY_BYTES = 16 * 1024
 RATE_LIMIT = 5
 RATE_WINDOW_SECONDS = 3600
+
+logger = logging.getLogger(__name__)
+
+# Why a report was refused, as the reader is told.
+LIMIT_SENDER = (
+    "You have sent several reports in the last hour. Thank you; please try again later."
+)
+LIMIT_ARTICLE = (
+    "This page has had many reports in the last hour and our editors are looking at it. "
+    "Thank you; please try again later."
+)
+LIMIT_UNAVAILABLE = "Reports cannot be accepted just now. Please try again in a few minutes."
 
 
 class ProblemReportForm(forms.Form):
@@ -59,6 +77,11 @@ class ProblemReportForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
+
+    def clean_message(self) -> str:
+        # Control characters (pasted from elsewhere) are dropped: editors read reports in the
+        # admin and in e-mails, where they show as garbage. Django already refuses a NUL.
+        return CONTROL_CHARACTERS.sub("", self.cleaned_data["message"])
 
     def is_spam(self) -> bool:
         """Whether the honeypot was filled in (call after `is_valid()`)."""
@@ -88,30 +111,50 @@ def ip_hash(request: HttpRequest) -> str:
     ).hexdigest()
 
 
-def _rate_key(sender_hash: str) -> str:
-    return f"problem-report-rate:{sender_hash}"
+def report_refusal(*, sender_hash: str, article_id: int) -> str | None:
+    """
+    Count one report against the sender's and the article's hourly limits; the reason to
+    refuse it (what the reader is told), or None to accept it.
 
-
-def rate_limited(sender_hash: str) -> bool:
-    """Whether this sender has sent `RATE_LIMIT` reports in the current window."""
-    return (cache.get(_rate_key(sender_hash)) or 0) >= RATE_LIMIT
-
-
-def _count_report(sender_hash: str) -> None:
-    key = _rate_key(sender_hash)
-    # add() starts the window; incr() counts within it without moving its end.
-    if not cache.add(key, 1, RATE_WINDOW_SECONDS):
+    Checking and counting are one atomic increment per limit, shared by every worker and
+    server. A refused report still counts against its sender. If the cache cannot count, the
+    report is refused (a flood must not get through while the limit is blind).
+    """
+    limits = (
+        ("articles.problem-report.sender", sender_hash, RATE_LIMIT, LIMIT_SENDER),
+        (
+            "articles.problem-report.article",
+            str(article_id),
+            settings.PROBLEM_REPORTS_PER_ARTICLE_HOUR,
+            LIMIT_ARTICLE,
+        ),
+    )
+    for group, value, limit, refusal in limits:
         try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, RATE_WINDOW_SECONDS)
+            usage = get_usage(
+                None,
+                group=group,
+                key=lambda group, request, value=value: value,
+                rate=(limit, RATE_WINDOW_SECONDS),
+                increment=True,
+            )
+        except Exception:  # the cache is down
+            logger.exception("Problem reports: the rate-limit cache did not answer")
+            return LIMIT_UNAVAILABLE
+        if usage is None:  # RATELIMIT_ENABLE is off
+            continue
+        if usage["limit"] == 0:  # the cache could not count
+            return LIMIT_UNAVAILABLE
+        if usage["should_limit"]:
+            return refusal
+    return None
 
 
 @transaction.atomic
 def problem_report_create(
     *, article: Article, message: str, email: str, sender_hash: str
 ) -> ProblemReport:
-    """Store a reader's report on the live revision of `article` and count it for the limit."""
+    """Store a reader's report on the live revision of `article` (counted by `report_refusal`)."""
     report = ProblemReport(
         article=article,
         revision_id=article.live_revision_id,
@@ -121,5 +164,4 @@ def problem_report_create(
     )
     report.full_clean()
     report.save()
-    _count_report(sender_hash)
     return report

@@ -174,11 +174,11 @@ def report_problem(request, slug):
         # Thank the bot as if it had worked and store nothing: it learns nothing to adapt to.
         return redirect(thanks)
     sender = feedback.ip_hash(request)
-    if feedback.rate_limited(sender):
-        context["error"] = (
-            "You have sent several reports in the last hour. Thank you; please try again later."
-        )
-        return render(request, "articles/report_problem.html", context, status=429)
+    refusal = feedback.report_refusal(sender_hash=sender, article_id=article.pk)
+    if refusal is not None:
+        context["error"] = refusal
+        status = 503 if refusal == feedback.LIMIT_UNAVAILABLE else 429
+        return render(request, "articles/report_problem.html", context, status=status)
     feedback.problem_report_create(
         article=article,
         message=form.cleaned_data["message"],

@@ -103,3 +103,32 @@ def test_no_reports_on_pages_that_are_not_live(client):
     revision_create(article=draft, user=StaffUserFactory())
     assert client.post(_url(draft), {"message": "Hello"}).status_code == 404
     assert not ProblemReport.objects.exists()
+
+
+def test_one_page_takes_at_most_its_hourly_cap_of_reports_from_everyone(
+    client, article, settings
+):
+    settings.PROBLEM_REPORTS_PER_ARTICLE_HOUR = 8
+    answers = [
+        client.post(_url(article), {"message": f"Report {n}"}, REMOTE_ADDR=f"192.0.2.{n}")
+        for n in range(1, 13)
+    ]
+    assert [a.status_code for a in answers] == [302] * 8 + [429] * 4
+    assert "This page has had many reports in the last hour" in answers[-1].content.decode()
+    assert ProblemReport.objects.count() == 8
+    other = ArticleFactory(title="Another page", live=True)
+    accepted = client.post(_url(other), {"message": "Fine"}, REMOTE_ADDR="192.0.2.99")
+    assert accepted.status_code == 302
+
+
+def test_control_characters_are_dropped_from_a_report(client, article):
+    response = client.post(_url(article), {"message": "Broken\x1b[31m table\x07 here"})
+    assert response.status_code == 302
+    assert ProblemReport.objects.get().message == "Broken[31m table here"
+
+
+def test_a_nul_byte_in_a_report_is_refused_with_a_message(client, article):
+    response = client.post(_url(article), {"message": "Bad\x00input"})
+    assert response.status_code == 400
+    assert "Null characters are not allowed" in response.content.decode()
+    assert not ProblemReport.objects.exists()
