@@ -168,3 +168,46 @@ def test_transport_response_defaults():
 def test_efetch_set_helper_builds_parseable_documents(make_client):
     client, _ = make_client([efetch_set([article_xml("5"), article_xml("6")])])
     assert list(client.fetch(["5", "6"])) == ["5", "6"]
+
+
+class _SlowTransport:
+    """Each call takes `seconds` of the fake clock (or the timeout it was given, if less)."""
+
+    def __init__(self, clock, seconds):
+        self.clock, self.seconds, self.timeouts = clock, seconds, []
+
+    def __call__(self, url, params, timeout):
+        self.timeouts.append(timeout)
+        self.clock.now += min(self.seconds, timeout)
+        raise TimeoutError("no answer")
+
+
+def test_a_deadline_bounds_the_whole_fetch_retries_and_waits_included(clock):
+    transport = _SlowTransport(clock, seconds=3)
+    client = PubMedClient(
+        tool="t", email="e", timeout=5, transport=transport, clock=clock, sleep=clock.sleep,
+        deadline=8,
+    )
+    started = clock.now
+    with pytest.raises(PubMedUnavailable, match="within 8 s"):
+        client.fetch(["1"])
+    assert clock.now - started <= 8
+    # Each attempt got only what was left of the deadline.
+    assert transport.timeouts[0] == 5
+    assert all(timeout <= 8 for timeout in transport.timeouts)
+    assert len(transport.timeouts) < 4
+
+
+def test_the_shared_slot_is_waited_for_and_counts_against_the_deadline(make_client, clock):
+    waits = [0.5, 0.25, 0.0]
+    client, transport = make_client(
+        [read("efetch-pubmed-retraction-notice-27508352.xml")],
+        shared_slot=lambda: waits.pop(0),
+    )
+    client.fetch(["27508352"])
+    assert clock.sleeps == [0.5, 0.25] and waits == []
+    assert transport.calls[0]["at"] == 1000.75
+
+    busy, _ = make_client([], shared_slot=lambda: 0.6, deadline=2)
+    with pytest.raises(PubMedUnavailable, match="in use by other processes"):
+        busy.fetch(["27508352"])
