@@ -59,11 +59,15 @@ def _tamper_postgresql(cursor, sql, params) -> int:
     return owner_access.execute_as_owner(cursor, sql, params)
 
 
-def forge_signoff(*, after, revision, decision: str = "approved"):
+def forge_signoff(
+    *, after, revision, decision: str = "approved", content_hash: str = "", signer=None
+):
     """
     What an attacker with database access can write: an approval of ``revision``, chained
     correctly after ``after`` (the chain head) and signed with a key of their own, since they
-    do not have the site's. Saved through the ORM (an insert is allowed).
+    do not have the site's. Saved through the ORM (an insert is allowed). It names the same
+    physician and login as ``after`` and claims the revision's hash, unless ``content_hash``
+    or ``signer`` (a login) say otherwise.
     """
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from django.utils import timezone
@@ -74,13 +78,13 @@ def forge_signoff(*, after, revision, decision: str = "approved"):
     forged = SignOff(
         revision=revision,
         reviewer=after.reviewer,
-        signer=after.signer,
+        signer=signer or after.signer,
         printed_name=after.printed_name,
         credentials=after.credentials,
         signed_at=timezone.now(),
         decision=decision,
         meaning=after.meaning,
-        content_hash=revision.content_hash,
+        content_hash=content_hash or revision.content_hash,
         previous_hash=after.record_hash,
         article_id_signed=revision.article_id,
         revision_number=revision.number,

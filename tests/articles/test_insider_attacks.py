@@ -317,10 +317,10 @@ def test_a_forged_approval_row_never_reaches_the_public_even_with_a_live_pointer
 def test_a_profile_re_pointed_in_sql_cannot_sign_and_is_named():
     from io import StringIO
 
-    from django.core.management import call_command
+    from django.core.management import CommandError, call_command
 
     from tests.factories.reviews import UserFactory
-    from tests.tamper import tamper
+    from tests.tamper import forge_signoff, tamper
 
     roe = ReviewerProfileFactory(printed_name="Jane Roe", credentials="MD")
     sign(revision_create(article=ArticleFactory(), user=EditorFactory()), reviewer=roe)
@@ -331,10 +331,19 @@ def test_a_profile_re_pointed_in_sql_cannot_sign_and_is_named():
     with pytest.raises(SignOffRefused) as info:
         sign(revision, reviewer=roe)
     assert info.value.code == "identity"
-    # Had a signature gone through before the check existed, verify_signoffs names it.
+    assert SignOff.objects.filter(reviewer=roe).count() == 1
+    # Nothing was signed with the other login: the records pass.
     out = StringIO()
-    call_command("verify_signoffs", stdout=out)
-    assert "re-pointed" not in out.getvalue()
+    call_command("verify_signoffs", stdout=out, stderr=out)
+    assert "1 sign-off(s) verified" in out.getvalue()
+    # Had a signature gone through before the check existed, verify_signoffs names it.
+    head = SignOff.objects.get(reviewer=roe)
+    forge_signoff(after=head, revision=revision, signer=mallory)
+    errors = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_signoffs", stdout=StringIO(), stderr=errors)
+    assert f"signed by login {mallory.pk}" in errors.getvalue()
+    assert "re-pointed to another login" in errors.getvalue()
     tamper("UPDATE reviews_reviewerprofile SET user_id = %s WHERE id = %s", [roe.user_id, roe.pk])
 
 

@@ -237,8 +237,10 @@ def test_publishing_now_replaces_a_pending_schedule(article, editor):
     revision = approved_revision(article, editor=editor)
     later = timezone.now() + timedelta(days=1)
     article_schedule_publication(article=article, revision=revision, user=editor, publish_at=later)
+    assert ScheduledPublication.objects.get(article=article).revision == revision
     article_publish(article=article, revision=revision, user=editor)
     assert not ScheduledPublication.objects.exists()
+    assert Article.objects.get(pk=article.pk).live_revision == revision
 
 
 def test_unpublishing_removes_the_public_page(client, article, editor):

@@ -42,9 +42,11 @@ def test_the_article_page_reads_in_order_with_both_bylines_and_the_reading_time(
         "Review history of this page", "not a substitute for advice",
         "Report a problem with this page",
     ]
-    position = page.index("<main")
+    position = page.find("<main")
+    assert position >= 0
     for marker in order:
-        position = page.index(marker, position)
+        position = page.find(marker, position)
+        assert position >= 0, f"{marker!r} is missing, or comes before the marker above it"
 
 
 def test_reading_time_counts_the_snapshot_words_at_200_a_minute_and_not_the_markup():

@@ -298,7 +298,12 @@ def test_whoever_entered_the_credentials_cannot_verify_them():
         verify(profile, other)
     with pytest.raises(ReviewerVerificationError):
         verify(profile, admin_user)  # its creator, still
-    verify(profile, AdminUserFactory())
+    profile.refresh_from_db()
+    assert not profile.is_verified  # the lapsed verification stays lapsed after both refusals
+    third = AdminUserFactory()
+    verify(profile, third)
+    profile.refresh_from_db()
+    assert profile.is_verified and profile.verified_by == third
 
 
 def test_a_licence_or_npi_belongs_to_one_unrevoked_profile():

@@ -72,7 +72,11 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
-        article_slug_validate(slug=slug, article=self.instance if self.instance.pk else None)
+        try:
+            article_slug_validate(slug=slug, article=self.instance if self.instance.pk else None)
+        except ValidationError as error:
+            # The service names the field; a field's own clean must raise its bare errors.
+            raise ValidationError(error.error_dict["slug"]) from error
         return slug
 
     def clean(self):

@@ -136,13 +136,15 @@ def _references(snapshot, retracted: set[str]) -> list[dict]:
     rows = []
     for number, citation in enumerate(snapshot.get("citations", []), start=1):
         pmid = str(citation.get("pmid") or "")
+        url = citation.get("pubmed_url") or citation.get("url") or ""
         rows.append(
             {
                 "number": number,
                 "pmid": pmid,
                 "text": citation.get("text", ""),
                 "evidence_label": citation.get("evidence_label", ""),
-                "url": citation.get("pubmed_url") or citation.get("url") or "",
+                # A link only to a web address, never javascript:, data: etc. (as the page).
+                "url": url if url.startswith(("https://", "http://")) else "",
                 # Retraction is read now, from the database: PubMed may have retracted the
                 # paper after the revision was made, so the snapshot's flag can be stale.
                 "retracted": pmid in retracted,
