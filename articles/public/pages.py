@@ -29,6 +29,7 @@ from articles.publishing.models import Publication
 from articles.publishing.structured_data import absolute_url
 from reviews.models import AuditEvent, ReviewerProfile, SignOff
 from reviews.selectors import signoffs_for_article
+from reviews.services.integrity import signoff_signature_holds
 
 
 def _public_or_404(slug: str) -> Publication:
@@ -80,11 +81,14 @@ def review_history(request, slug):
         pk__gt=OuterRef("pk"),
         decision=SignOff.Decision.CHANGES_REQUESTED,
     ).order_by("pk")
-    approvals = list(
-        signoffs_for_article(record.article_id)
+    # A row written into the table without the site's key (a forgery) is never shown.
+    approvals = [
+        approval
+        for approval in signoffs_for_article(record.article_id)
         .valid_approvals()
         .annotate(taken_back_at=Subquery(later_changes.values("signed_at")[:1]))
-    )
+        if signoff_signature_holds(approval)
+    ]
     corrections = list(CorrectionNote.objects.filter(article_id=record.article_id))
     response = render(
         request,

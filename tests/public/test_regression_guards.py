@@ -250,3 +250,13 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_report_limit(client):
         spoofed = _report_statuses(client, articles, remote_addr="198.51.100.8", spoof=True)
     assert spoofed == honest
     assert ProblemReport.objects.count() == 2 * accepted
+
+
+@pytest.mark.django_db
+def test_the_review_history_leaves_out_an_approval_the_site_never_signed(client):
+    # A row written with database access, claiming the right hash, signed with another key.
+    article = ArticleFactory(title="History page", live=True)
+    genuine = SignOff.objects.get(revision=article.live_revision)
+    forged = forge_signoff(after=genuine, revision=article.live_revision)
+    assert forged.content_hash == article.live_revision.content_hash
+    assert history_signoff_ids(client, article.slug) == {genuine.pk}
