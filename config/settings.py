@@ -382,6 +382,9 @@ PUBMED_EFETCH_URL = os.environ.get(
 # --- Review policy (reviews) --------------------------------------------------------------
 
 REVIEW_INTERVAL_DAYS = env_int("REVIEW_INTERVAL_DAYS", 365)
+# The content checks warn when a page reads above this US school grade (Flesch-Kincaid);
+# patient-education guidance asks for about grade 8.
+REVIEW_READABILITY_MAX_GRADE = env_int("REVIEW_READABILITY_MAX_GRADE", 8)
 REVIEW_DUE_SOON_DAYS = env_int("REVIEW_DUE_SOON_DAYS", 30)
 # When on, an overdue page is withdrawn from the public site after the grace period instead
 # of staying live with a "Review overdue" notice.

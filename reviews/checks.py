@@ -3,14 +3,24 @@ Automatic content checks on a revision snapshot, shown to the reviewer before si
 
 They work on the snapshot dict (see docs/architecture.md, "The revision snapshot"), never on the
 live article, so the reviewer sees findings for exactly the content they are about to sign. The
-HTML is read with the standard library's `html.parser` into paragraphs and list items: a regex
+HTML is read with the standard library's `html.parser` into paragraphs and list items (a regex
 over raw HTML would see a `[PMID:n]` marker in the next paragraph, or a percentage inside an
-attribute, and get "same paragraph" wrong.
+attribute), each paragraph is split into sentences (pysbd), and each sentence is read for the
+claims it makes (`reviews.claims`: absolute, unnamed evidence, promotional, statistic, dosing;
+negation, caution and hedging taken into account).
 
-Most findings are warnings for the physician's judgement ("cure" can be legitimate: "there is
-no cure"). A citation of a retracted paper is *blocking*: `signoff_create` refuses an approval
-while one remains. Retraction status is live data (PubMed can retract a paper after the revision
-was written), so the caller passes the set of retracted PMIDs it knows about.
+**When a claim is cited.** A claim that needs a source (absolute, unnamed evidence, statistic) is
+cited when its own sentence carries a citation mark, or by the paragraph's next mark when no
+other claim sentence comes between them: in "Claim A. Claim B [PMID:1]." the mark cites both
+(writers often put one mark after a run of two sentences), and "Most people recover within six
+weeks. A trial found the same [PMID:1]." cites the first; in "Claim A. Claim B. Claim C
+[PMID:1]." B stands between A and the mark, so A is uncited. Promotional wording is reported
+whatever cites it, and so is a dose ("check the dose against the cited source").
+
+Findings are warnings for the physician's judgement, each with the exact sentence. A citation of
+a retracted paper is *blocking*: `signoff_create` refuses an approval while one remains.
+Retraction status is live data (PubMed can retract a paper after the revision was written), so
+the caller passes the set of retracted PMIDs it knows about.
 
 (Django's system checks for the REVIEW_* settings live in `reviews.policy`, beside the settings
 they validate.)
@@ -24,64 +34,29 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from reviews import claims
 
 WARNING: Literal["warning"] = "warning"
 BLOCKING: Literal["blocking"] = "blocking"
 
 MARKER_RE = re.compile(r"\[PMID:\s*(\d{1,9})\]", re.IGNORECASE)
 
-# Statistics a reader would take as fact: percentages, "1 in 5", "3 out of 10", "2-fold",
-# "three times more likely". Bare numbers (doses, ages, years) are deliberately not flagged:
-# they drown the real findings.
-STATISTIC_RE = re.compile(
-    r"""
-    \d+(?:[.,]\d+)?\s?(?:%|per\s?cent\b|percent\b)      # 40%, 12.5 percent, 3 per cent
-    | \b\d+\s+(?:in|out\s+of)\s+(?:every\s+)?\d+\b      # 1 in 5, 3 out of 10
-    | \b\d+(?:\.\d+)?-?fold\b                            # 2-fold, 3.5fold
-    | \b(?:\d+(?:\.\d+)?|twice|two|three|four|five|ten)\s+times\s+
-      (?:more|less|higher|lower|as|the)\b               # three times more likely
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-
-HYPE_PHRASES = (
-    "cure",
-    "cures",
-    "cured",
-    "miracle",
-    "miracles",
-    "miraculous",
-    "guaranteed",
-    "guarantee",
-    "100%",
-    "no side effects",
-    "completely safe",
-    "without risk",
-    "risk-free",
-    "breakthrough",
-    "instant relief",
-)
-# Whole words only ("cure" but not "secure" or "curettage"); the lookarounds also work for
-# "100%", where \b would fail after the "%". Spaces inside a phrase match any whitespace.
-HYPE_RE = re.compile(
-    r"(?<![\w-])(?:"
-    + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in HYPE_PHRASES)
-    + r")(?![\w-])",
-    re.IGNORECASE,
-)
-
-CONTEXT_CHARS = 40
-
-
 @dataclass(frozen=True)
 class Finding:
-    """One content-check result: a machine code, its severity, a sentence and the passage."""
+    """
+    One content-check result: a machine code, its severity, a message for the physician, the
+    passage (`excerpt`), and for a claim the exact sentence and where on the page it is.
+    """
 
     code: str
     severity: Literal["warning", "blocking"]
     message: str
     excerpt: str = ""
+    sentence: str = ""
+    where: str = ""
 
     @property
     def is_blocking(self) -> bool:
@@ -157,25 +132,11 @@ def html_paragraphs(html: str) -> list[str]:
     return parser.paragraphs
 
 
-def _excerpt(text: str, start: int, end: int) -> str:
-    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
-    return ("…" if lo else "") + text[lo:hi] + ("…" if hi < len(text) else "")
-
-
 # --- The checks ---------------------------------------------------------------------------
 
 
-def _cited_passages(snapshot: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(where, paragraph) for the parts of the page where claims must carry a citation."""
-    for paragraph in html_paragraphs(snapshot.get("body", "")):
-        yield "body", paragraph
-    for entry in snapshot.get("faq") or []:
-        for paragraph in html_paragraphs(entry.get("answer", "")):
-            yield "FAQ answer", paragraph
-
-
-def _all_text(snapshot: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(where, text) for everything a reader sees, for the hype-word check."""
+def _passages(snapshot: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(where, paragraph) for everything a reader sees, in page order."""
     for field in ("title", "standfirst"):
         if snapshot.get(field):
             yield field, " ".join(str(snapshot[field]).split())
@@ -193,39 +154,115 @@ def _all_text(snapshot: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 yield "comparison", paragraph
 
 
-def check_uncited_statistics(snapshot: dict[str, Any]) -> list[Finding]:
-    """A statistic or percentage in a paragraph that has no ``[PMID:n]`` marker."""
-    findings = []
-    for where, paragraph in _cited_passages(snapshot):
-        if MARKER_RE.search(paragraph):
-            continue
-        for match in STATISTIC_RE.finditer(paragraph):
-            findings.append(
-                Finding(
-                    code="uncited_statistic",
-                    severity=WARNING,
-                    message=f'Statistic "{match.group().strip()}" in the {where} has no '
-                    f"citation marker in the same paragraph.",
-                    excerpt=_excerpt(paragraph, match.start(), match.end()),
-                )
-            )
-    return findings
+# The claims that need a source, and what the physician is told about each kind.
+NEEDS_SOURCE = frozenset({claims.ABSOLUTE, claims.UNNAMED_EVIDENCE, claims.STATISTIC})
+CLAIM_FINDINGS = {
+    claims.ABSOLUTE: (
+        "uncited_absolute_claim",
+        'Absolute claim with no source in the {where}: "{phrase}". Is it true for every '
+        "patient? Cite the evidence, or soften the wording.",
+    ),
+    claims.UNNAMED_EVIDENCE: (
+        "unnamed_evidence",
+        'Appeal to unnamed evidence in the {where}: "{phrase}". Name and cite the study, review '
+        "or guideline, or take the appeal out.",
+    ),
+    claims.PROMOTIONAL: (
+        "promotional_wording",
+        'Promotional wording in the {where}: "{phrase}". Patient information should inform, '
+        "not sell.",
+    ),
+    claims.STATISTIC: (
+        "uncited_statistic",
+        'Statistic "{phrase}" in the {where} has no source. Cite where the figure comes from.',
+    ),
+    claims.DOSING: (
+        "dosing",
+        'Dose in the {where}: "{phrase}". Check the dose against the cited source.',
+    ),
+}
 
 
-def check_hype_words(snapshot: dict[str, Any]) -> list[Finding]:
-    """Promotional or absolute wording ("cure", "guaranteed", "100%", ...) anywhere on the page."""
-    findings = []
-    for where, text in _all_text(snapshot):
-        for match in HYPE_RE.finditer(text):
-            findings.append(
-                Finding(
-                    code="hype_word",
-                    severity=WARNING,
-                    message=f'Hype wording "{match.group()}" in the {where}.',
-                    excerpt=_excerpt(text, match.start(), match.end()),
-                )
+def _claim_findings(where: str, paragraph: str) -> Iterator[Finding]:
+    """The findings of one paragraph, sentence by sentence, with the citation rule above."""
+    read = [(text, claims.sentence_claims(text)) for text in claims.sentences(paragraph)]
+    for index, (sentence, found) in enumerate(read):
+        cited = _is_cited(read, index)
+        for claim in found:
+            if claim.kind in NEEDS_SOURCE and cited:
+                continue
+            code, message = CLAIM_FINDINGS[claim.kind]
+            if claim.kind == claims.DOSING and not cited:
+                message += " The sentence cites no source."
+            yield Finding(
+                code=code,
+                severity=WARNING,
+                message=message.format(where=where, phrase=claim.phrase),
+                excerpt=sentence,
+                sentence=sentence,
+                where=where,
             )
-    return findings
+
+
+def _is_cited(read: list[tuple[str, tuple[claims.Claim, ...]]], index: int) -> bool:
+    """Whether sentence `index` is cited: its own mark, or the next mark before another claim."""
+    if MARKER_RE.search(read[index][0]):
+        return True
+    for sentence, found in read[index + 1 :]:
+        if MARKER_RE.search(sentence):
+            return True
+        if any(claim.kind in NEEDS_SOURCE for claim in found):
+            return False  # another claim comes first: the mark is taken to be its source
+    return False
+
+
+def check_claims(snapshot: dict[str, Any]) -> list[Finding]:
+    """Uncited absolute claims and statistics, unnamed evidence, promotional wording, doses."""
+    return [
+        finding
+        for where, paragraph in _passages(snapshot)
+        for finding in _claim_findings(where, paragraph)
+    ]
+
+
+def reading_grade(snapshot: dict[str, Any]) -> float | None:
+    """
+    The Flesch-Kincaid grade of the body and FAQ answers (None for a page with no text).
+
+    textstat's English mode fetches the CMU dictionary from the internet on first use; with the
+    tag "en-US" it counts syllables with pyphen's bundled hyphenation dictionary instead, so the
+    check never needs the network.
+    """
+    from textstat.textstat import textstatistics
+
+    paragraphs = [
+        MARKER_RE.sub("", paragraph).strip()
+        for where, paragraph in _passages(snapshot)
+        if where in ("body", "FAQ answer")
+    ]
+    text = " ".join(p if p.endswith((".", "!", "?", ":")) else f"{p}." for p in paragraphs if p)
+    if len(text.split()) < 30:
+        return None
+    statistics = textstatistics()
+    statistics.set_lang("en-US")
+    return float(statistics.flesch_kincaid_grade(text))
+
+
+def check_readability(snapshot: dict[str, Any]) -> list[Finding]:
+    """A page that reads above REVIEW_READABILITY_MAX_GRADE (patient information: about 8)."""
+    grade = reading_grade(snapshot)
+    limit = settings.REVIEW_READABILITY_MAX_GRADE
+    if grade is None or grade <= limit:
+        return []
+    return [
+        Finding(
+            code="readability",
+            severity=WARNING,
+            message=f"The page reads at US school grade {grade:.1f} (Flesch-Kincaid); "
+            f"patient information should aim for grade {limit} or below. Shorter sentences "
+            "and everyday words help.",
+        )
+    ]
 
 
 def check_has_references(snapshot: dict[str, Any]) -> list[Finding]:
@@ -244,7 +281,7 @@ def check_has_references(snapshot: dict[str, Any]) -> list[Finding]:
 def cited_pmids(snapshot: dict[str, Any]) -> set[str]:
     """Every PMID the page cites: its reference list plus any ``[PMID:n]`` marker in the text."""
     pmids = {str(c["pmid"]) for c in snapshot.get("citations") or [] if c.get("pmid")}
-    for _where, text in _all_text(snapshot):
+    for _where, text in _passages(snapshot):
         pmids.update(MARKER_RE.findall(text))
     return pmids
 
@@ -287,8 +324,8 @@ def check_snapshot(
     return [
         *check_retracted_citations(snapshot, retracted_pmids),
         *check_has_references(snapshot),
-        *check_uncited_statistics(snapshot),
-        *check_hype_words(snapshot),
+        *check_claims(snapshot),
+        *check_readability(snapshot),
     ]
 
 
