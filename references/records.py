@@ -83,6 +83,9 @@ class PubmedRecord:
     retraction_notice_pmid: str = ""
     # Extra identifiers (pmc, pii ...) are kept for callers that want them; not stored.
     other_ids: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # What the parser found wrong in this record while the file itself was sound (a year of
+    # five digits): the record is kept, and the import reports it instead of storing it.
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     def authors_as_dicts(self) -> list[dict[str, str]]:
         """Authors in the JSON shape stored by `Citation.authors`."""

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import capfirst
 from django_ratelimit.core import get_usage
 
 from references.evidence import evidence_label_for
@@ -63,12 +64,25 @@ class CitationsNotFound(ValidationError):
 
 
 @dataclass(frozen=True)
+class RecordProblem:
+    """Why one record of an import cannot be stored: where it is, its PMID, what is wrong."""
+
+    position: int  # 1 for the first record given
+    pmid: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"Record {self.position} (PMID {self.pmid}): {self.message}"
+
+
+@dataclass(frozen=True)
 class ImportResult:
-    """What `citations_import_records` did."""
+    """What `citations_import_records` did; `skipped` lists the records it could not store."""
 
     created: list[Citation] = field(default_factory=list)
     updated: list[Citation] = field(default_factory=list)
     unchanged: list[Citation] = field(default_factory=list)
+    skipped: list[RecordProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,10 @@ def pubmed_client_for_save() -> PubMedClient:
     return pubmed_client_from_settings(deadline=float(settings.PUBMED_SAVE_DEADLINE))
 
 
+# No slot is granted in the last part of a second (see `ncbi_shared_slot`).
+GRANT_MARGIN = 0.05
+
+
 def ncbi_shared_slot(requests_per_second: int):
     """
     A `SharedSlot` for NCBI: one atomic count per second in the shared cache (Redis in
@@ -124,6 +142,11 @@ def ncbi_shared_slot(requests_per_second: int):
     """
 
     def take() -> float:
+        into_second = time.time() % 1.0
+        if into_second > 1.0 - GRANT_MARGIN:
+            # Granted this late, the request would reach NCBI in the next second, whose count
+            # other processes may already have filled.
+            return 1.0 - into_second + 0.001
         try:
             usage = get_usage(
                 None,
@@ -288,28 +311,88 @@ def citation_create_from_pmid(
     return citations_ensure(pmids=[pmid], client=client, now=now)[str(pmid).strip()]
 
 
+def citations_validate_records(
+    *, records: Sequence[PubmedRecord], source: str = Citation.Source.FILE
+) -> list[RecordProblem]:
+    """Check every record against the citation's rules, storing nothing; list the bad ones.
+
+    Two sources of problems: what the parser could not read in a record (`record.problems`:
+    a year of five digits), and the model's rules (`full_clean`: a DOI longer than the
+    column). Whether the PMID is already stored does not matter here (a known PMID is
+    updated). `citations_import_records` calls this first; `manage.py import_citations` calls
+    it on a whole file before importing it in chunks, to report every bad record at once.
+    """
+    now = timezone.now()
+    problems = []
+    for position, record in enumerate(records, start=1):
+        messages = list(record.problems)
+        if not record.pmid:
+            messages.append("The record has no PMID.")
+        citation = Citation()
+        _apply_record(citation, record, source=source, now=now)
+        try:
+            # The model's check constraints ask for a well-formed PMID, which the field's
+            # validator and the line above cover; each costs a query, so they are left to the
+            # save, which checks them again.
+            citation.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            messages.append(_problem_text(exc, citation))
+        if messages:
+            problems.append(
+                RecordProblem(position=position, pmid=record.pmid, message=" ".join(messages))
+            )
+    return problems
+
+
+def _problem_text(error: ValidationError, citation: Citation) -> str:
+    """A validation error in one line an editor can act on: "Year 99999: Ensure this ..."."""
+    parts = []
+    for name, messages in error.message_dict.items():
+        if name == NON_FIELD_ERRORS:
+            parts.extend(messages)
+            continue
+        value = str(getattr(citation, name))
+        # Short values are shown, so the editor sees what the file says; a 300-character DOI
+        # is not, the message gives its length.
+        shown = f" {value}" if value and len(value) <= 40 else ""
+        label = capfirst(Citation._meta.get_field(name).verbose_name)
+        parts.append(f"{label}{shown}: {' '.join(messages)}")
+    return " ".join(parts)
+
+
 @transaction.atomic
 def citations_import_records(
     *,
     records: Iterable[PubmedRecord],
     source: str = Citation.Source.FILE,
     now: datetime | None = None,
+    skip_invalid: bool = False,
 ) -> ImportResult:
     """Store parsed records (from a PubMed file or a fetch): create new PMIDs, update known ones.
 
-    All or nothing: one invalid record rolls back the whole import. Manual citations that
-    happen to carry the same PMID are overwritten with PubMed's metadata, which is the
-    authority for a PMID.
+    Every record is validated first (`citations_validate_records`). By default the import is
+    all or nothing: if any record is invalid, a ValidationError lists them all, one message
+    per record, and nothing is stored. With `skip_invalid`, the valid records are stored and
+    the invalid ones are listed in `ImportResult.skipped`. Manual citations that happen to
+    carry the same PMID are overwritten with PubMed's metadata, which is the authority for a
+    PMID.
     """
     now = now or timezone.now()
     records = list(records)
+    problems = citations_validate_records(records=records, source=source)
+    if problems and not skip_invalid:
+        raise ValidationError(
+            [ValidationError(str(problem), code="invalid_record") for problem in problems]
+        )
+    invalid = {problem.position for problem in problems}
+    records = [record for position, record in enumerate(records, 1) if position not in invalid]
     existing = {
         citation.pmid: citation
         for citation in Citation.objects.select_for_update().filter(
             pmid__in=[record.pmid for record in records]
         )
     }
-    result = ImportResult()
+    result = ImportResult(skipped=problems)
     for record in records:
         citation = existing.get(record.pmid)
         if citation is None:

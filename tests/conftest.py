@@ -12,6 +12,15 @@ import io
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property-based tests (hypothesis): bounded, so `make test` stays quick; derandomized, so CI
+# and a laptop try the same examples and a failure reproduces; no example database written
+# into the working tree.
+hypothesis_settings.register_profile(
+    "healthpages", max_examples=100, deadline=None, derandomize=True, database=None
+)
+hypothesis_settings.load_profile("healthpages")
 
 OWNER_URL = os.environ.get("TEST_DB_OWNER_URL", "").strip()
 # What a connection is, apart from the database it points at.

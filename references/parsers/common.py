@@ -1,10 +1,19 @@
-"""Helpers shared by the EFetch, ESummary and MEDLINE parsers: dates, DOIs, whitespace."""
+"""Helpers shared by the EFetch, ESummary and MEDLINE parsers: text, dates, DOIs, whitespace.
+
+The parsers read files editors upload, so every helper here is written to stay linear in the
+length of its input: no regular expression with two quantifiers that can match the same
+characters next to each other (a space-skipping pattern, a lazy group, another space-skipping
+pattern), which backtracks quadratically on a long run of spaces
+(tests/references/test_bad_input.py times them).
+"""
 
 from __future__ import annotations
 
+import codecs
 import re
+from typing import NamedTuple
 
-from references.records import PMID_RE
+from references.records import PMID_RE, PubMedResponseError
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTH_LOOKUP: dict[str, str] = {}
@@ -28,17 +37,66 @@ for _full in (
     _MONTH_LOOKUP[_full] = _full[:3].capitalize()
 
 _WHITESPACE_RE = re.compile(r"\s+")
+# Characters no database column can hold (NUL: PostgreSQL refuses it in text and in jsonb; lone
+# surrogates: not encodable as UTF-8) and the other C0 controls, which XML 1.0 forbids: a
+# MEDLINE or JSON file may carry them, an EFetch document never can, so all formats drop them.
+_UNSTORABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]+")
 # "1998 Feb 28", "2006 Mar 1", "2012 Oct": a year, a month, maybe a day. Anything else after the
 # year (a season, a range such as "Dec-1999 Jan") is kept verbatim, as NLM style prints it.
-_DATE_RE = re.compile(r"^\s*(\d{4})\b\s*(.*?)\s*$", re.DOTALL)
-_MONTH_AND_DAY_RE = re.compile(r"^([A-Za-z]{3,9}|\d{1,2})(?:\s+\d{1,2})?$")
-_DOI_PREFIX_RE = re.compile(r"^\s*(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
+# Matched against collapsed text, so no quantifier has to skip spaces around the parts.
+_DATE_RE = re.compile(r"([0-9]+)\b(.*)", re.DOTALL)
+_MONTH_AND_DAY_RE = re.compile(r"([A-Za-z]{3,9}|[0-9]{1,2})(?: [0-9]{1,2})?")
+_DOI_PREFIX_RE = re.compile(r"(?:doi: ?|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
+# Byte-order marks a saved file may start with (Windows editors add them). UTF-8 is the
+# default; a UTF-16 BOM says how to decode the rest.
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_QUOTE_LENGTH = 60
+
+
+def decode_text(data: bytes | str, *, what: str) -> str:
+    """Decode a file's bytes: UTF-8, or whatever its byte-order mark says; the mark removed.
+
+    `what` names the input in the error ("The MEDLINE file"). A str is returned without its
+    mark, so text and bytes are read alike.
+    """
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    encoding = "utf-8"
+    for bom, bom_encoding in BOMS:
+        if data.startswith(bom):
+            data, encoding = data[len(bom) :], bom_encoding
+            break
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise PubMedResponseError(
+            f"{what} is not {encoding.upper()} text (byte {exc.start + 1} cannot be read)."
+        ) from exc
+
+
+def quote(text: str) -> str:
+    """`text` for an error message: repr-quoted, shortened to a readable length."""
+    if len(text) > _QUOTE_LENGTH:
+        text = text[: _QUOTE_LENGTH - 3] + "..."
+    return repr(text)
 
 
 def collapse(text: str | None) -> str:
-    """Collapse runs of whitespace (XML indentation, MEDLINE line wraps) to single spaces."""
+    """Collapse runs of whitespace (XML indentation, MEDLINE line wraps) to single spaces.
+
+    Characters a database cannot store (NUL, lone surrogates, other control characters) are
+    dropped here, since every text value of every parser passes through this function.
+    """
     if not text:
         return ""
+    # isprintable() is a quick C loop, False for any control character (and for some harmless
+    # ones, such as a no-break space); only then is the text searched.
+    if not text.isprintable():
+        text = _UNSTORABLE_RE.sub("", text)
     # Fast path: most values are already clean, and this runs for every field of every record.
     if "  " not in text and "\n" not in text and "\t" not in text and "\r" not in text:
         return text.strip()
@@ -51,27 +109,57 @@ def normalise_month(value: str | None) -> str:
     return _MONTH_LOOKUP.get(value.lower(), value)
 
 
-def split_date(text: str | None) -> tuple[int | None, str]:
+class PubDate(NamedTuple):
+    """A publication date as NLM style prints it; `problem` says why a year was not taken."""
+
+    year: int | None
+    month: str = ""
+    problem: str = ""
+
+
+def split_date(text: str | None) -> PubDate:
     """Split a free-text publication date into (year, month part).
 
     Handles PubMed MedlineDate, ESummary `pubdate` and MEDLINE `DP` values alike:
     "1998 Feb 28" -> (1998, "Feb"); "2000 Spring-Summer" -> (2000, "Spring-Summer");
-    "1998 Dec-1999 Jan" -> (1998, "Dec-1999 Jan"); "Winter" -> (None, "").
+    "1998 Dec-1999 Jan" -> (1998, "Dec-1999 Jan"); "Winter" -> (None, ""). A date starting
+    with a number of five or more digits ("99999 Jan") has a year that is not one: no year,
+    and a problem.
     """
-    match = _DATE_RE.match(text or "")
+    value = collapse(text)
+    match = _DATE_RE.match(value)
     if not match:
-        return None, ""
-    year, rest = int(match.group(1)), collapse(match.group(2))
-    month_and_day = _MONTH_AND_DAY_RE.match(rest)
+        return PubDate(None)
+    digits, rest = match.group(1), match.group(2).strip()
+    if len(digits) > 4:
+        return PubDate(None, problem=f"Date {quote(value)}: a publication year has four digits.")
+    if len(digits) < 4:
+        return PubDate(None)  # a day, perhaps ("12 Jan"): not a year, and nothing to report
+    month_and_day = _MONTH_AND_DAY_RE.fullmatch(rest)
     if month_and_day:
-        return year, normalise_month(month_and_day.group(1))
-    return year, rest
+        return PubDate(int(digits), normalise_month(month_and_day.group(1)))
+    return PubDate(int(digits), rest)
+
+
+def parse_year(text: str | None) -> PubDate:
+    """The year in an EFetch `<Year>` element, which has four ASCII digits.
+
+    Anything else that is not empty ("99999", "²", "2O20") gives no year and a problem, so
+    that the record is reported rather than stored without its year.
+    """
+    value = collapse(text)
+    if not value:
+        return PubDate(None)
+    if len(value) == 4 and value.isascii() and value.isdigit():
+        return PubDate(int(value))
+    return PubDate(None, problem=f"Year {quote(value)}: a publication year has four digits.")
 
 
 def clean_doi(value: str | None) -> str:
     """Strip a "doi:" or doi.org prefix and surrounding space from a DOI."""
     value = collapse(value)
-    return _DOI_PREFIX_RE.sub("", value).strip()
+    prefix = _DOI_PREFIX_RE.match(value)
+    return value[prefix.end() :].strip() if prefix else value
 
 
 def clean_pmid(value: str | None) -> str:

@@ -19,11 +19,13 @@ from typing import BinaryIO
 from lxml import etree
 
 from references.parsers.common import (
+    PubDate,
     clean_doi,
     clean_pmid,
     collapse,
     is_retracted_type,
     normalise_month,
+    parse_year,
     split_date,
 )
 from references.records import Author, PubmedRecord, PubMedResponseError
@@ -40,8 +42,9 @@ def _open(source: Source) -> BinaryIO:
     if isinstance(source, bytes):
         return io.BytesIO(source)
     if isinstance(source, str):
-        # A str is XML text, never a path: callers pass paths as pathlib.Path.
-        return io.BytesIO(source.encode("utf-8"))
+        # A str is XML text, never a path: callers pass paths as pathlib.Path. A lone surrogate
+        # (from JSON-decoded text, say) becomes bytes that are not UTF-8, which lxml refuses.
+        return io.BytesIO(source.encode("utf-8", "surrogatepass"))
     if isinstance(source, os.PathLike):
         return open(source, "rb")  # noqa: SIM115 - closed by the caller's finally
     return source
@@ -110,7 +113,7 @@ def _check_root(tag: object) -> None:
     if tag in ACCEPTED_ROOTS or tag in ERROR_ROOTS:
         return
     raise PubMedResponseError(
-        f"Expected a PubMed EFetch document (<PubmedArticleSet>), got <{tag}>."
+        f"Expected a PubMed EFetch document (<PubmedArticleSet>), got <{str(tag)[:60]}>."
     )
 
 
@@ -128,9 +131,7 @@ def _parse_record(element: etree._Element) -> PubmedRecord:
         raise PubMedResponseError(f"PMID {pmid} has no <Article>.")
     journal = article.find("Journal")
     journal_issue = journal.find("JournalIssue") if journal is not None else None
-    year, month = _pub_date(
-        journal_issue.find("PubDate") if journal_issue is not None else None, article
-    )
+    date = _pub_date(journal_issue.find("PubDate") if journal_issue is not None else None, article)
     publication_types = tuple(
         _text(pt) for pt in article.iterfind("PublicationTypeList/PublicationType")
     )
@@ -143,8 +144,8 @@ def _parse_record(element: etree._Element) -> PubmedRecord:
         authors=_authors(article.find("AuthorList")),
         journal_abbrev=_journal_abbrev(citation, journal),
         journal_title=_text(journal.find("Title")) if journal is not None else "",
-        year=year,
-        month=month,
+        year=date.year,
+        month=date.month,
         volume=collapse(journal_issue.findtext("Volume")) if journal_issue is not None else "",
         issue=collapse(journal_issue.findtext("Issue")) if journal_issue is not None else "",
         pages=_pages(article.find("Pagination")),
@@ -154,6 +155,7 @@ def _parse_record(element: etree._Element) -> PubmedRecord:
         retracted=is_retracted_type(publication_types) or retraction_pmid is not None,
         retraction_notice_pmid=retraction_pmid or "",
         other_ids=tuple((k, v) for k, v in ids.items() if k not in ("doi", "pubmed")),
+        problems=(date.problem,) if date.problem else (),
     )
 
 
@@ -168,7 +170,7 @@ def _parse_book(element: etree._Element) -> PubmedRecord:
     book = document.find("Book")
     book_title = _text(book.find("BookTitle")) if book is not None else ""
     article_title = _text(document.find("ArticleTitle"))
-    year, month = _pub_date(book.find("PubDate") if book is not None else None, None)
+    date = _pub_date(book.find("PubDate") if book is not None else None, None)
     publication_types = tuple(_text(pt) for pt in document.iterfind("PublicationType"))
     author_list = document.find("AuthorList")
     if author_list is None and book is not None:
@@ -180,35 +182,37 @@ def _parse_book(element: etree._Element) -> PubmedRecord:
         doi=ids.get("doi", ""),
         authors=_authors(author_list),
         journal_title=book_title if article_title else "",
-        year=year,
-        month=month,
+        year=date.year,
+        month=date.month,
         publication_types=publication_types,
         abstract=_abstract(document.find("Abstract")),
         retracted=is_retracted_type(publication_types),
+        problems=(date.problem,) if date.problem else (),
     )
 
 
-def _pub_date(
-    pub_date: etree._Element | None, article: etree._Element | None
-) -> tuple[int | None, str]:
+def _pub_date(pub_date: etree._Element | None, article: etree._Element | None) -> PubDate:
     if pub_date is not None:
         medline_date = pub_date.findtext("MedlineDate")
         if medline_date:
             return split_date(medline_date)
-        year_text = collapse(pub_date.findtext("Year"))
-        if year_text.isdigit():
+        date = parse_year(pub_date.findtext("Year"))
+        if date.problem:
+            return date
+        if date.year is not None:
             month = normalise_month(pub_date.findtext("Month")) or collapse(
                 pub_date.findtext("Season")
             )
-            return int(year_text), month
+            return date._replace(month=month)
     # Ahead-of-print records may carry only the electronic <ArticleDate>.
     if article is not None:
         article_date = article.find("ArticleDate")
-        if article_date is not None and collapse(article_date.findtext("Year")).isdigit():
-            return int(article_date.findtext("Year")), normalise_month(
-                article_date.findtext("Month")
-            )
-    return None, ""
+        if article_date is not None:
+            date = parse_year(article_date.findtext("Year"))
+            if date.year is not None:
+                return date._replace(month=normalise_month(article_date.findtext("Month")))
+            return date
+    return PubDate(None)
 
 
 def _authors(author_list: etree._Element | None) -> tuple[Author, ...]:

@@ -14,6 +14,7 @@ from references.parsers.common import (
     clean_doi,
     clean_pmid,
     collapse,
+    decode_text,
     is_retracted_type,
     split_date,
 )
@@ -35,24 +36,34 @@ def parse_esummary_json(data: bytes | str | dict[str, Any]) -> ESummaryResult:
     """Parse an ESummary JSON response.
 
     A per-id error (`{"uid": "99999999", "error": "cannot get document summary"}`) is reported
-    in `errors`; a document-level error or a non-ESummary document raises
-    `PubMedResponseError`.
+    in `errors`; a document-level error, a non-ESummary document, or a field of the wrong JSON
+    type (a list where PubMed sends text) raises `PubMedResponseError`. Bytes are UTF-8, or
+    what a byte-order mark says.
     """
+    try:
+        return _parse(data)
+    except RecursionError as exc:
+        # json.loads (and repr) recurse once per level of nesting: "[[[[..." is not ESummary.
+        raise PubMedResponseError("The ESummary response is nested too deeply to read.") from exc
+
+
+def _parse(data: bytes | str | dict[str, Any]) -> ESummaryResult:
     if isinstance(data, bytes | str):
+        text = decode_text(data, what="The ESummary response")
         try:
-            data = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = json.loads(text)
+        except ValueError as exc:
             raise PubMedResponseError(f"The ESummary response is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise PubMedResponseError("The ESummary response is not a JSON object.")
     if "error" in data:
-        raise PubMedResponseError(f"PubMed returned an error: {data['error']}")
+        raise PubMedResponseError(f"PubMed returned an error: {_shown(data['error'])}")
     header = data.get("header")
     if not isinstance(header, dict) or header.get("type") != "esummary":
         raise PubMedResponseError("Expected an ESummary JSON document (header type 'esummary').")
     if "esummaryresult" in data:
         # NCBI's JSON form of an <ERROR>: {"esummaryresult": ["Invalid uid ..."]}.
-        raise PubMedResponseError(f"PubMed returned an error: {data['esummaryresult']}")
+        raise PubMedResponseError(f"PubMed returned an error: {_shown(data['esummaryresult'])}")
     result = data.get("result")
     if not isinstance(result, dict) or not isinstance(result.get("uids"), list):
         raise PubMedResponseError("The ESummary response has no result.uids list.")
@@ -60,80 +71,150 @@ def parse_esummary_json(data: bytes | str | dict[str, Any]) -> ESummaryResult:
     records: list[PubmedRecord] = []
     errors: dict[str, str] = {}
     for uid in result["uids"]:
+        if not isinstance(uid, str | int) or isinstance(uid, bool):
+            raise PubMedResponseError(f"result.uids holds {_shown(uid)}, which is not an id.")
         summary = result.get(str(uid))
         if not isinstance(summary, dict):
             errors[str(uid)] = "missing from the response"
         elif "error" in summary:
-            errors[str(uid)] = str(summary["error"])
+            errors[str(uid)] = _shown(summary["error"])
         else:
             records.append(_record(summary))
     return ESummaryResult(records=tuple(records), errors=errors)
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as an error message shows it: text as is, anything else as JSON; short."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _text(mapping: dict[str, Any], key: str, *, where: str) -> str:
+    """The text field `key`, whitespace collapsed; a number is read as its digits.
+
+    Anything else (a list, an object, true/false) is a broken document, reported with `where`
+    so the editor can find the record.
+    """
+    return _as_text(mapping.get(key), key=key, where=where)
+
+
+def _as_text(value: Any, *, key: str, where: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return collapse(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return collapse(str(value))
+    raise PubMedResponseError(
+        f"{where}: '{key}' should be text, not {_json_type(value)}: {_shown(value)}."
+    )
+
+
+def _list(mapping: dict[str, Any], key: str, *, where: str) -> list[Any]:
+    """The list field `key` ([] when absent or null); anything else is a broken document."""
+    value = mapping.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise PubMedResponseError(
+        f"{where}: '{key}' should be a list, not {_json_type(value)}: {_shown(value)}."
+    )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "a number" if isinstance(value, int | float) else "text"
 
 
 def parse_summary_author(name: str) -> Author:
     """Split an ESummary author name ("de Azevedo WF Jr") into last name, initials, suffix."""
     tokens = collapse(name).split(" ")
     suffix = ""
-    if len(tokens) > 1 and tokens[-1] in _SUFFIXES:
+    # "Patel V" is initial V, not the suffix V: a suffix that reads like initials ("II", "V")
+    # counts as one only after the initials ("Smith JA V").
+    if (
+        len(tokens) > 1
+        and tokens[-1] in _SUFFIXES
+        and (not _looks_like_initials(tokens[-1]) or _looks_like_initials(tokens[-2]))
+    ):
         suffix = tokens.pop()
     initials = ""
-    if len(tokens) > 1 and tokens[-1].isalpha() and tokens[-1].isupper():
+    if len(tokens) > 1 and _looks_like_initials(tokens[-1]):
         initials = tokens.pop()
     return Author(last_name=" ".join(tokens), initials=initials, suffix=suffix)
 
 
+def _looks_like_initials(token: str) -> bool:
+    return token.isalpha() and token.isupper()
+
+
 def _record(summary: dict[str, Any]) -> PubmedRecord:
-    pmid = clean_pmid(str(summary.get("uid", "")))
+    pmid = clean_pmid(_text(summary, "uid", where="An ESummary entry"))
     if not pmid:
-        raise PubMedResponseError(f"An ESummary entry has no valid uid: {summary.get('uid')!r}")
-    ids = {
-        str(item.get("idtype")): str(item.get("value", ""))
-        for item in summary.get("articleids") or []
-        if isinstance(item, dict)
-    }
+        raise PubMedResponseError(
+            f"An ESummary entry has no valid uid: {_shown(summary.get('uid'))}."
+        )
+    where = f"ESummary record {pmid}"
+    ids: dict[str, str] = {}
+    for item in _list(summary, "articleids", where=where):
+        if isinstance(item, dict) and (id_type := _text(item, "idtype", where=where)):
+            ids[id_type] = _text(item, "value", where=where)
     doi = clean_doi(ids.get("doi"))
-    if not doi and "doi:" in str(summary.get("elocationid", "")):
-        doi = clean_doi(str(summary["elocationid"]).split("doi:", 1)[1])
-    year, month = split_date(summary.get("pubdate") or summary.get("epubdate"))
-    publication_types = tuple(collapse(value) for value in summary.get("pubtype") or [])
+    elocation = _text(summary, "elocationid", where=where)
+    if not doi and "doi:" in elocation:
+        doi = clean_doi(elocation.split("doi:", 1)[1])
+    date = split_date(
+        _text(summary, "pubdate", where=where) or _text(summary, "epubdate", where=where)
+    )
+    publication_types = tuple(
+        _as_text(value, key="pubtype", where=where)
+        for value in _list(summary, "pubtype", where=where)
+    )
     retraction_pmid = ""
     has_retraction_link = False
-    for reference in summary.get("references") or []:
-        if isinstance(reference, dict) and collapse(reference.get("reftype")).lower() in (
+    for reference in _list(summary, "references", where=where):
+        if isinstance(reference, dict) and _text(reference, "reftype", where=where).lower() in (
             "retraction in",
             "retractionin",
         ):
             has_retraction_link = True
-            retraction_pmid = retraction_pmid or clean_pmid(str(reference.get("pmid", "")))
+            retraction_pmid = retraction_pmid or clean_pmid(_text(reference, "pmid", where=where))
     return PubmedRecord(
         pmid=pmid,
-        title=collapse(summary.get("title")),
+        title=_text(summary, "title", where=where),
         doi=doi,
-        authors=_authors(summary.get("authors") or []),
-        journal_abbrev=collapse(summary.get("source")),
-        journal_title=collapse(summary.get("fulljournalname")),
-        year=year,
-        month=month,
-        volume=collapse(summary.get("volume")),
-        issue=collapse(summary.get("issue")),
-        pages=collapse(summary.get("pages")),
+        authors=_authors(_list(summary, "authors", where=where), where=where),
+        journal_abbrev=_text(summary, "source", where=where),
+        journal_title=_text(summary, "fulljournalname", where=where),
+        year=date.year,
+        month=date.month,
+        volume=_text(summary, "volume", where=where),
+        issue=_text(summary, "issue", where=where),
+        pages=_text(summary, "pages", where=where),
         publication_types=publication_types,
         retracted=is_retracted_type(publication_types) or has_retraction_link,
         retraction_notice_pmid=retraction_pmid,
         other_ids=tuple(
             (key, value) for key, value in ids.items() if key not in ("doi", "pubmed") and value
         ),
+        problems=(date.problem,) if date.problem else (),
     )
 
 
-def _authors(items: list[Any]) -> tuple[Author, ...]:
+def _authors(items: list[Any], *, where: str) -> tuple[Author, ...]:
     authors = []
     for item in items:
         if not isinstance(item, dict):
             continue
         # The 2012 NCBI prototype pads authtype with newlines and tabs, hence collapse().
-        kind = collapse(item.get("authtype")) or "Author"
-        name = collapse(item.get("name"))
+        kind = _text(item, "authtype", where=where) or "Author"
+        name = _text(item, "name", where=where)
         if not name:
             continue
         if kind == "CollectiveName":

@@ -15,7 +15,9 @@ from references.parsers.common import (
     clean_doi,
     clean_pmid,
     collapse,
+    decode_text,
     is_retracted_type,
+    quote,
     split_date,
 )
 from references.parsers.esummary import parse_summary_author
@@ -24,46 +26,61 @@ from references.records import Author, PubmedRecord, PubMedResponseError
 _LINE_RE = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s*- ?(.*)$")
 _CONTINUATION = "      "
 _PMID_IN_TEXT_RE = re.compile(r"PMID:\s*(\d+)")
-_ID_WITH_TYPE_RE = re.compile(r"^(.*?)\s*\[(\w+)\]\s*$")
+# "Jr" or "Sr" ending a collapsed FAU fore name ("John, Jr"): at most one comma and one space
+# before it, so the search stays linear.
+_FORE_NAME_SUFFIX_RE = re.compile(r",? ?\b(?:Jr|Sr)\b\.?$")
 
 
 def parse_medline(text: str | bytes) -> list[PubmedRecord]:
-    """Parse a MEDLINE export into records; raise `PubMedResponseError` on anything else."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PubMedResponseError(f"The MEDLINE file is not UTF-8 text: {exc}") from exc
-    records = [_record(fields) for fields in _blocks(text)]
+    """Parse a MEDLINE export into records; raise `PubMedResponseError` on anything else.
+
+    Bytes are UTF-8, or UTF-16 when the file starts with a UTF-16 byte-order mark; a UTF-8
+    mark is skipped (Windows editors add one when saving).
+    """
+    text = decode_text(text, what="The MEDLINE file")
+    records = [
+        _record(fields, position=position, line=line)
+        for position, (line, fields) in enumerate(_blocks(text), start=1)
+    ]
     if not records:
         raise PubMedResponseError("No MEDLINE records found (expected lines like 'PMID- 123').")
     return records
 
 
-def _blocks(text: str) -> Iterator[list[tuple[str, str]]]:
-    """Yield each record as an ordered list of (tag, value), continuations joined."""
-    fields: list[tuple[str, str]] = []
+def _blocks(text: str) -> Iterator[tuple[int, list[tuple[str, str]]]]:
+    """Yield each record's first line number and its (tag, value) list, continuations joined."""
+    fields: list[tuple[str, list[str]]] = []
+    start = 0
     for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         if not line.strip():
             if fields:
-                yield fields
+                yield start, _joined(fields)
                 fields = []
             continue
         if line.startswith(_CONTINUATION) and fields:
-            tag, value = fields[-1]
-            fields[-1] = (tag, f"{value} {line.strip()}")
+            # Gathered in a list and joined once: adding each line to a string would copy the
+            # value again for every line, quadratic in the length of a long field.
+            fields[-1][1].append(line.strip())
             continue
         match = _LINE_RE.match(line)
         if not match:
-            raise PubMedResponseError(f"Line {number} is not in MEDLINE format: {line[:60]!r}")
-        if not fields and match.group(1) != "PMID":
-            raise PubMedResponseError(f"Line {number}: a MEDLINE record must start with 'PMID-'.")
-        fields.append((match.group(1), match.group(2).strip()))
+            raise PubMedResponseError(f"Line {number} is not in MEDLINE format: {quote(line)}.")
+        if not fields:
+            if match.group(1) != "PMID":
+                raise PubMedResponseError(
+                    f"Line {number}: a MEDLINE record must start with 'PMID-'."
+                )
+            start = number
+        fields.append((match.group(1), [match.group(2).strip()]))
     if fields:
-        yield fields
+        yield start, _joined(fields)
 
 
-def _record(fields: list[tuple[str, str]]) -> PubmedRecord:
+def _joined(fields: list[tuple[str, list[str]]]) -> list[tuple[str, str]]:
+    return [(tag, " ".join(parts)) for tag, parts in fields]
+
+
+def _record(fields: list[tuple[str, str]], *, position: int, line: int) -> PubmedRecord:
     values: dict[str, list[str]] = {}
     for tag, value in fields:
         values.setdefault(tag, []).append(value)
@@ -73,8 +90,11 @@ def _record(fields: list[tuple[str, str]]) -> PubmedRecord:
 
     pmid = clean_pmid(first("PMID"))
     if not pmid:
-        raise PubMedResponseError(f"Invalid PMID in MEDLINE record: {first('PMID')!r}")
-    year, month = split_date(first("DP"))
+        raise PubMedResponseError(
+            f"MEDLINE record {position} (line {line}): {quote(first('PMID'))} is not a PMID "
+            "(1 to 8 digits, not starting with 0)."
+        )
+    date = split_date(first("DP"))
     publication_types = tuple(collapse(value) for value in values.get("PT", []))
     retraction_pmid = ""
     for value in values.get("RIN", []):
@@ -89,8 +109,8 @@ def _record(fields: list[tuple[str, str]]) -> PubmedRecord:
         authors=_authors(fields),
         journal_abbrev=first("TA"),
         journal_title=first("JT"),
-        year=year,
-        month=month,
+        year=date.year,
+        month=date.month,
         volume=first("VI"),
         issue=first("IP"),
         pages=first("PG"),
@@ -98,15 +118,29 @@ def _record(fields: list[tuple[str, str]]) -> PubmedRecord:
         abstract=first("AB"),
         retracted=is_retracted_type(publication_types) or "RIN" in values,
         retraction_notice_pmid=retraction_pmid,
+        problems=(date.problem,) if date.problem else (),
     )
 
 
 def _doi(values: list[str]) -> str:
     for value in values:
-        match = _ID_WITH_TYPE_RE.match(value)
-        if match and match.group(2) == "doi":
-            return clean_doi(match.group(1))
+        identifier, id_type = _split_typed_id(value)
+        if id_type == "doi":
+            return clean_doi(identifier)
     return ""
+
+
+def _split_typed_id(value: str) -> tuple[str, str]:
+    """Split an LID/AID value "10.1093/x [doi]" into ("10.1093/x", "doi"); no type: ("", "").
+
+    String methods, not a regular expression: a lazy group followed by optional spaces
+    backtracks over a long run of spaces once per character (seconds on a crafted line).
+    """
+    value = value.rstrip()
+    opening = value.rfind("[")
+    if opening < 0 or not value.endswith("]"):
+        return "", ""
+    return value[:opening].rstrip(), value[opening + 1 : -1]
 
 
 def _authors(fields: list[tuple[str, str]]) -> tuple[Author, ...]:
@@ -122,7 +156,7 @@ def _authors(fields: list[tuple[str, str]]) -> tuple[Author, ...]:
             if pending_full is not None:
                 last, fore = pending_full
                 # FAU may end in ", Jr": NLM keeps the suffix separately from the given names.
-                fore = re.sub(r",?\s*\b(?:Jr|Sr)\b\.?$", "", fore).strip(" ,")
+                fore = _FORE_NAME_SUFFIX_RE.sub("", fore).strip(" ,")
                 authors.append(
                     Author(
                         last_name=last or short.last_name,

@@ -1,4 +1,12 @@
-"""manage.py import_citations: store citations from PubMed by PMID, or from a PubMed file."""
+"""manage.py import_citations: store citations from PubMed by PMID, or from a PubMed file.
+
+A file is read whole and every record validated before anything is stored. A file that cannot
+be parsed stores nothing. A record that cannot be stored (a DOI longer than 255 characters, a
+year that is not four digits) is reported on stderr, one line per record with its position in
+the file and its PMID; by default the whole file is then refused (all or nothing), and with
+--skip-invalid the other records are stored. Either way the command exits non-zero, so a
+script notices.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ from references.services import (
     CitationsUnavailable,
     citations_ensure,
     citations_import_records,
+    citations_validate_records,
     pubmed_client_from_settings,
 )
 
@@ -29,7 +38,10 @@ class Command(BaseCommand):
     help = (
         "Import citations: PMIDs (or PubMed links) as arguments are fetched from PubMed; "
         "--file imports a saved EFetch XML, MEDLINE (.nbib) or ESummary JSON file without "
-        "network. A malformed file stores nothing."
+        "network. Every record of the file is checked first: a malformed file stores nothing; "
+        "records that cannot be stored are listed on stderr and, unless --skip-invalid is "
+        "given, nothing is stored. The command exits with status 1 whenever a record was "
+        "not imported."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,20 +51,36 @@ class Command(BaseCommand):
             "--file", type=Path, help="A PubMed EFetch XML, MEDLINE or ESummary JSON file."
         )
         parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="With --file: store the valid records even if some cannot be stored (those "
+            "are listed, and the command still exits with status 1).",
+        )
+        parser.add_argument(
             "--no-progress", action="store_true", help="Do not show the progress bar."
         )
 
-    def handle(self, *args, pmids: list[str], file: Path | None, no_progress: bool, **options):
+    def handle(
+        self,
+        *args,
+        pmids: list[str],
+        file: Path | None,
+        skip_invalid: bool,
+        no_progress: bool,
+        **options,
+    ):
         """Run the file import or the PubMed fetch."""
         if bool(pmids) == bool(file):
             raise CommandError("Give either PMIDs or --file (one of the two).")
+        if skip_invalid and not file:
+            raise CommandError("--skip-invalid applies to --file only.")
         disable = no_progress or options.get("verbosity", 1) < 1
         if file:
-            self._import_file(file, disable=disable)
+            self._import_file(file, skip_invalid=skip_invalid, disable=disable)
         else:
             self._fetch(pmids, disable=disable)
 
-    def _import_file(self, path: Path, *, disable: bool) -> None:
+    def _import_file(self, path: Path, *, skip_invalid: bool, disable: bool) -> None:
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -62,6 +90,19 @@ class Command(BaseCommand):
             records = parse_any(data)
         except PubMedError as exc:
             raise CommandError(f"{path.name}: {exc} Nothing was imported.") from exc
+        # Every record is checked before any is stored, so that all the bad ones are reported
+        # together and the default (all or nothing) never leaves half a file behind.
+        problems = citations_validate_records(records=records, source=Citation.Source.FILE)
+        for problem in problems:
+            self.stderr.write(f"{path.name}: {problem}")
+        if problems and not skip_invalid:
+            raise CommandError(
+                f"{path.name}: {len(problems)} of {len(records)} record(s) cannot be stored "
+                "(listed above). Nothing was imported. Correct the file, or use --skip-invalid "
+                "to import the other records."
+            )
+        invalid = {problem.position for problem in problems}
+        records = [record for number, record in enumerate(records, 1) if number not in invalid]
         created = updated = 0
         with (
             transaction.atomic(),
@@ -79,6 +120,11 @@ class Command(BaseCommand):
                 f"{created} new, {updated} updated, {len(records) - created - updated} unchanged."
             )
         )
+        if problems:
+            # After the transaction committed: the valid records stay stored.
+            raise CommandError(
+                f"{path.name}: {len(problems)} record(s) were not imported (listed above)."
+            )
 
     def _fetch(self, values: list[str], *, disable: bool) -> None:
         pmids, invalid = pmids_from_text(" ".join(values))
