@@ -21,14 +21,17 @@ from collections.abc import Iterator, Mapping
 from references.records import PMID_RE
 
 # Tags, comments, doctypes/CDATA and processing instructions. Attribute values may contain '>'.
+# Possessive quantifiers and "or the end of the text" alternatives keep both patterns linear:
+# an unterminated tag or marker ("<a" + "b" * n, "[PMID:" + " " * n) is read once, not retried
+# from every position (found by the hypothesis tests, issue 14).
 _TOKEN_RE = re.compile(
-    r"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![^>]*>|<\?.*?\?>"""
-    r"""|</?[A-Za-z][^\s/>]*(?:[^>"']|"[^"]*"|'[^']*')*>""",
+    r"""<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)|<![^>]*+(?:>|\Z)|<\?.*?(?:\?>|\Z)"""
+    r"""|</?[A-Za-z][^\s/>]*+(?:[^>"']|"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z))*+(?:>|\Z)""",
     re.DOTALL,
 )
 _TAG_NAME_RE = re.compile(r"^<(/?)([A-Za-z][^\s/>]*)")
 # CKEditor turns a typed space into &nbsp; in some positions, so accept it inside markers.
-_SPACE = r"(?:\s|&nbsp;|&#160;|&#xa0;|\xa0)*"
+_SPACE = r"(?:\s|&nbsp;|&#160;|&#xa0;|\xa0)*+"
 MARKER_RE = re.compile(rf"\[{_SPACE}PMID{_SPACE}:{_SPACE}([^\]\s<>&]*){_SPACE}\]", re.IGNORECASE)
 # https://pubmed.ncbi.nlm.nih.gov/29870458/ and the legacy www.ncbi.nlm.nih.gov/pubmed/29870458,
 # with an optional query (e.g. ?dopt=Abstract) whose characters exclude trailing punctuation.

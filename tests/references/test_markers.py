@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import pytest
 
 from references.markers import (
@@ -135,3 +138,21 @@ def test_pmids_from_pasted_text():
         ["29870458", "23982301", "28249076", "9500320"],
         ["0123", "hello"],
     )
+
+
+@pytest.mark.parametrize(
+    "adversarial",
+    [
+        "[PMID:" + " " * 100_000 + "x",
+        "<a" + "b" * 100_000,
+        "<!--" * 25_000,
+        "[pmid:&nbsp;" * 20_000,
+    ],
+)
+def test_marker_scanning_stays_linear_on_unterminated_input(adversarial):
+    # Each took seconds (quadratic backtracking) before the patterns were made possessive.
+    started = time.perf_counter()
+    with contextlib.suppress(InvalidMarkerError):
+        find_pmids(adversarial)
+    normalise_markers(adversarial)
+    assert time.perf_counter() - started < 1.0
