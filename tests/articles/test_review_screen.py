@@ -323,3 +323,23 @@ def test_a_garbled_revision_id_is_a_clear_message_not_an_error(client, editor):
     assert response.status_code == 200
     assert "Choose an approved revision" in response.content.decode()
     assert Article.objects.get(pk=article.pk).live_revision is None
+
+
+def test_each_finding_links_to_its_sentence_marked_in_the_rendering(client, reviewer, submitted):
+    client.force_login(reviewer.user)
+    html = client.get(screen_url(submitted)).content.decode()
+    link = re.search(
+        r'<li class="review-finding[^"]*" data-finding-code="uncited_statistic">'
+        r'.*?href="#(finding-\d+)"',
+        html,
+        re.S,
+    )
+    assert link, "the uncited statistic has no link to its sentence"
+    anchor = link.group(1)
+    mark = re.search(
+        rf'<mark class="review-highlight" id="{anchor}" tabindex="-1">([^<]*)</mark>', html
+    )
+    assert mark and mark.group(1).startswith("About 40% of adults")
+    # The public page of the same content never carries the marks.
+    preview = client.get(reverse("articles:preview", args=[submitted.pk])).content.decode()
+    assert "review-highlight" not in preview and "<mark" not in preview

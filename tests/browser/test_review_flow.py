@@ -122,6 +122,13 @@ def test_write_review_publish_edit_and_republish(browser: Browser, live_server):
     finding = reviewer.locator('[data-finding-code="uncited_statistic"]')
     expect(finding).to_contain_text("40%")
     expect(reviewer.locator(".review-rendering")).to_contain_text("About 40% of adults")
+    # The finding links to its sentence, highlighted in the rendered page.
+    finding.get_by_role("link", name="Show the sentence in the page").click()
+    sentence = reviewer.locator(".review-rendering mark.review-highlight:target")
+    expect(sentence).to_have_text("About 40% of adults have low back pain each year")
+    expect(sentence).to_be_in_viewport()
+    highlighted = sentence.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert highlighted not in ("rgba(0, 0, 0, 0)", "transparent")
     expect(reviewer.locator(".review-references li")).to_have_count(2)
     sign_from_queue(reviewer, base, "Low back pain", 1)
 
@@ -136,6 +143,7 @@ def test_write_review_publish_edit_and_republish(browser: Browser, live_server):
     expect_stamp_time(stamp, signed_at(1))
     published_main = public.locator("main").inner_text()
     assert "Staying active helps" in published_main
+    assert public.locator("mark, .review-highlight").count() == 0  # never on public pages
 
     # The editor edits the body: the public page does not change.
     editor.goto(change_url)

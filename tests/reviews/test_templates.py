@@ -15,14 +15,20 @@ def test_findings_partial_marks_blocking_and_warnings():
         "reviews/includes/findings.html",
         {
             "findings": [
-                Finding("retracted_citation", "blocking", "PMID 1 has been retracted.", ""),
-                Finding("hype_word", "warning", 'Hype wording "cure".', "a <cure> for"),
+                (Finding("retracted_citation", "blocking", "PMID 1 has been retracted.", ""), ""),
+                (
+                    Finding("promotional_wording", "warning", 'Promotional "miracle".', "a <b>"),
+                    "finding-2",
+                ),
             ]
         },
     )
     assert 'data-finding-code="retracted_citation"' in html
     assert "Blocks approval" in html and "review-finding--warning" in html
-    assert "a &lt;cure&gt; for" in html  # excerpts are escaped
+    assert "a &lt;b&gt;" in html  # excerpts are escaped
+    # Only a finding whose sentence is marked in the page links to it.
+    assert html.count('class="review-finding__show"') == 1
+    assert 'href="#finding-2"' in html
 
 
 def test_findings_partial_says_when_there_is_nothing():

@@ -25,6 +25,7 @@ from articles.content.admin.diff import diff_snapshots
 from articles.content.models import ArticleRevision, RevisionCitation
 from articles.content.permissions import can_sign_here, can_view_reviews
 from articles.publishing import selectors
+from articles.publishing.admin.highlight import highlight_sentences
 from articles.publishing.presentation import article_page_context
 from articles.publishing.review_state import review_state_for
 from reviews import checks, policy
@@ -211,17 +212,25 @@ def review_view(model_admin, request, revision_id):
         article=revision.article, revision=revision, now=timezone.now(), log_tampering=False
     )
     previous = _last_approved_before(revision)
+    findings = checks.check_snapshot(snapshot, retracted_pmids=retracted)
+    rendering, marked = highlight_sentences(
+        _public_rendering(request, revision, review),
+        [(f"finding-{n}", f.sentence) for n, f in enumerate(findings, start=1) if f.sentence],
+    )
     context = _context(
         model_admin,
         request,
         f"Medical review: revision {revision.number} of '{snapshot.get('title', '')}'",
         revision=revision,
         article=revision.article,
-        rendering=_public_rendering(request, revision, review),
+        rendering=mark_safe(rendering),  # noqa: S308 - our rendering, with <mark> elements added
         previous=previous,
         diff=diff_snapshots(previous.snapshot, snapshot, context=3) if previous else None,
         references=_references(snapshot, retracted),
-        findings=checks.check_snapshot(snapshot, retracted_pmids=retracted),
+        findings=[
+            (finding, f"finding-{n}" if f"finding-{n}" in marked else "")
+            for n, finding in enumerate(findings, start=1)
+        ],
         intact=revision.compute_hash() == revision.content_hash,
         signoffs=list(revision.signoffs.order_by("-pk")),
         open_request=revision.review_requests.filter(state="open").first(),
