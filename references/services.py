@@ -128,7 +128,7 @@ def pubmed_client_for_save() -> PubMedClient:
 
 
 # No slot is granted in the last part of a second (see `ncbi_shared_slot`).
-GRANT_MARGIN = 0.05
+GRANT_MARGIN = 0.1
 
 
 def ncbi_shared_slot(requests_per_second: int):
