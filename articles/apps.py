@@ -22,3 +22,11 @@ class ArticlesConfig(AppConfig):
         receivers.connect()
         # Publication changes purge shared caches (Varnish, a CDN) by surrogate key, after commit.
         purge.connect_signals()
+        # A cited source retracted (or under concern): its live pages are flagged, sent for
+        # review and re-published with the notice, in the transaction that recorded it.
+        from articles.publishing.retractions import on_citation_notices_changed
+        from references.signals import citation_notices_changed
+
+        citation_notices_changed.connect(
+            on_citation_notices_changed, dispatch_uid="articles_citation_notices"
+        )

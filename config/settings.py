@@ -374,6 +374,10 @@ PUBMED_TIMEOUT = env_int("PUBMED_TIMEOUT", 10)
 # the web server's worker timeout (gunicorn's default is 30 s), so the editor always gets the
 # "PubMed could not be reached" message and keeps the typed text instead of an error page.
 PUBMED_SAVE_DEADLINE = env_int("PUBMED_SAVE_DEADLINE", 8)
+# Crossref (a second source of retraction notices, with Retraction Watch): the contact sent for
+# its polite pool (PUBMED_EMAIL when empty), and where works are asked.
+CROSSREF_MAILTO = os.environ.get("CROSSREF_MAILTO", "")
+CROSSREF_WORKS_URL = os.environ.get("CROSSREF_WORKS_URL", "https://api.crossref.org/works/")
 # Where EFetch is asked; only tests and a mirror would change it.
 PUBMED_EFETCH_URL = os.environ.get(
     "PUBMED_EFETCH_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi"

@@ -42,6 +42,10 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PUBMED_EMAIL = "tests@example.invalid"
+# No test reaches NCBI or Crossref: a client a test forgot to replace is refused at once by the
+# discard port on loopback instead of asking the internet.
+PUBMED_EFETCH_URL = os.environ.get("PUBMED_EFETCH_URL", "http://127.0.0.1:9/efetch.fcgi")
+CROSSREF_WORKS_URL = os.environ.get("CROSSREF_WORKS_URL", "http://127.0.0.1:9/works/")
 # Persistent connections from live_server threads would keep the test database open at
 # teardown on PostgreSQL.
 for _database in DATABASES.values():  # noqa: F405

@@ -38,6 +38,11 @@ METADATA_FIELDS = (
     "evidence_label",
     "retracted",
     "retraction_notice_pmid",
+    "retraction_status",
+    "retraction_source",
+    "retraction_date",
+    "retraction_notice_doi",
+    "retraction_recorded_at",
     "source",
     "url",
     "last_checked_at",
@@ -86,12 +91,12 @@ class CitationAdmin(admin.ModelAdmin):
         "journal_abbrev",
         "year",
         "evidence_label",
-        "retracted",
+        "retraction_status",
         "source",
         "last_checked_at",
     )
     list_display_links = ("pmid", "short_title")
-    list_filter = ("retracted", "evidence_label", "source")
+    list_filter = ("retraction_status", "retracted", "evidence_label", "source")
     # "=pmid" is an exact match; authors is JSON, searched as text (names are inside it).
     search_fields = ("=pmid", "title", "authors", "doi")
     empty_value_display = "(manual)"
@@ -118,7 +123,9 @@ class CitationAdmin(admin.ModelAdmin):
                 "fields": (
                     "publication_types",
                     "evidence_label",
-                    ("retracted", "retraction_notice_pmid"),
+                    ("retracted", "retraction_status"),
+                    ("retraction_source", "retraction_date", "retraction_recorded_at"),
+                    ("retraction_notice_pmid", "retraction_notice_doi"),
                 )
             },
         ),

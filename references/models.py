@@ -26,8 +26,12 @@ class CitationQuerySet(models.QuerySet):
         return self.filter(pmid__isnull=False)
 
     def retracted(self) -> CitationQuerySet:
-        """Citations PubMed marks as retracted."""
+        """Citations retracted, in whole or in part (by PubMed or Crossref)."""
         return self.filter(retracted=True)
+
+    def with_notice(self) -> CitationQuerySet:
+        """Citations under any post-publication notice: a retraction or an expression of concern."""
+        return self.exclude(retraction_status="")
 
 
 class Citation(models.Model):
@@ -106,9 +110,63 @@ class Citation(models.Model):
         help_text="Type of evidence shown beside the reference. Derived from the publication "
         "types for PubMed records; chosen by the editor for manual entries.",
     )
+    class RetractionStatus(models.TextChoices):
+        NONE = "", "No notice"
+        RETRACTED = "retracted", "Retracted"
+        RETRACTED_AND_REPUBLISHED = "retracted_and_republished", "Retracted and republished"
+        PARTIAL_RETRACTION = "partial_retraction", "Retracted in part"
+        EXPRESSION_OF_CONCERN = "expression_of_concern", "Expression of concern"
+
+    class RetractionSource(models.TextChoices):
+        NONE = "", "—"
+        PUBMED = "pubmed", "PubMed"
+        CROSSREF = "crossref", "Crossref (publisher)"
+        RETRACTION_WATCH = "retraction_watch", "Retraction Watch (via Crossref)"
+        FILE = "file", "Imported PubMed file"
+
     retracted = models.BooleanField(
         default=False,
-        help_text="PubMed marks this paper as retracted. Articles citing it need review.",
+        help_text="Retracted in whole or in part (PubMed or Crossref). Articles citing it are "
+        "flagged and need a physician's review.",
+    )
+    retraction_status = models.CharField(
+        "notice",
+        max_length=32,
+        choices=RetractionStatus.choices,
+        blank=True,
+        default="",
+        help_text="The strongest post-publication notice on the paper, from PubMed or Crossref.",
+    )
+    retraction_source = models.CharField(
+        "notice from",
+        max_length=24,
+        choices=RetractionSource.choices,
+        blank=True,
+        default="",
+        help_text="Which source reported the notice.",
+    )
+    retraction_date = models.CharField(
+        "notice date",
+        max_length=10,
+        blank=True,
+        default="",
+        validators=[
+            RegexValidator(
+                r"^(?:[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)?$",
+                "A date as YYYY, YYYY-MM or YYYY-MM-DD.",
+            )
+        ],
+        help_text="When the notice was published, as precisely as the source says.",
+    )
+    retraction_notice_doi = models.CharField(
+        "notice DOI", max_length=255, blank=True, default="", help_text="DOI of the notice."
+    )
+    retraction_recorded_at = models.DateTimeField(
+        "notice recorded",
+        null=True,
+        blank=True,
+        help_text="When this site first recorded the current notice: a physician approval "
+        "signed later has seen it.",
     )
     retraction_notice_pmid = models.CharField(
         "retraction notice PMID",
@@ -155,7 +213,11 @@ class Citation(models.Model):
                 violation_error_message="A PMID is 1 to 8 digits and does not start with 0.",
             ),
         ]
-        indexes = [models.Index(fields=["retracted"]), models.Index(fields=["last_checked_at"])]
+        indexes = [
+            models.Index(fields=["retracted"]),
+            models.Index(fields=["retraction_status"]),
+            models.Index(fields=["last_checked_at"]),
+        ]
 
     def __str__(self) -> str:
         title = self.title if len(self.title) <= 80 else self.title[:77] + "..."

@@ -79,8 +79,14 @@ class PubmedRecord:
     pages: str = ""
     publication_types: tuple[str, ...] = ()
     abstract: str = ""
+    # Retracted, or retracted in part, or retracted and republished (RETRACTION_STATUSES).
     retracted: bool = False
     retraction_notice_pmid: str = ""
+    # The strongest post-publication notice PubMed links ("retracted", "partial_retraction",
+    # "retracted_and_republished", "expression_of_concern"; "" for none), and the notice's date
+    # as ISO text ("2021", "2021-03", "2021-03-05"; "" when unknown).
+    retraction_status: str = ""
+    retraction_date: str = ""
     # Extra identifiers (pmc, pii ...) are kept for callers that want them; not stored.
     other_ids: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     # What the parser found wrong in this record while the file itself was sound (a year of

@@ -22,8 +22,14 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django_ratelimit.core import get_usage
 
+from references.crossref import (
+    CrossrefClient,
+    CrossrefError,
+    CrossrefWork,
+)
 from references.evidence import evidence_label_for
 from references.models import Citation
+from references.parsers.common import RETRACTION_STATUSES, STATUS_ORDER
 from references.pubmed import (
     MAX_IDS_PER_REQUEST,
     REQUESTS_PER_SECOND_WITH_KEY,
@@ -35,6 +41,7 @@ from references.pubmed import (
     PubMedUnavailable,
     is_valid_pmid,
 )
+from references.signals import citation_notices_changed
 
 
 class CitationsUnavailable(Exception):
@@ -92,6 +99,8 @@ class RefreshResult:
     checked: int = 0
     updated: list[Citation] = field(default_factory=list)
     newly_retracted: list[Citation] = field(default_factory=list)
+    # Every citation whose notice was recorded or changed (retractions and concerns).
+    new_notices: list[Citation] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # PubMed no longer has these PMIDs
     failed: list[str] = field(default_factory=list)  # could not be checked this time
     errors: list[str] = field(default_factory=list)
@@ -223,10 +232,101 @@ def _fit(value: str, field_name: str) -> str:
     return value[:max_length] if max_length else value
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A post-publication notice on a paper, as one source reports it."""
+
+    status: str
+    source: str
+    date: str = ""
+    notice_pmid: str = ""
+    notice_doi: str = ""
+
+
+NOTICE_FIELDS = (
+    "retracted",
+    "retraction_status",
+    "retraction_source",
+    "retraction_date",
+    "retraction_notice_pmid",
+    "retraction_notice_doi",
+    "retraction_recorded_at",
+)
+
+
+def _notice_of_record(record: PubmedRecord, source: str) -> Notice | None:
+    if not record.retraction_status:
+        return None
+    origin = (
+        Citation.RetractionSource.FILE
+        if source == Citation.Source.FILE
+        else Citation.RetractionSource.PUBMED
+    )
+    return Notice(
+        status=record.retraction_status,
+        source=origin,
+        date=record.retraction_date,
+        notice_pmid=record.retraction_notice_pmid,
+    )
+
+
+def _notice_of_work(work: CrossrefWork | None) -> Notice | None:
+    update = work.notice() if work is not None else None
+    if update is None:
+        return None
+    return Notice(
+        status=update.status, source=update.source, date=update.date, notice_doi=update.doi
+    )
+
+
+def _record_notice(citation: Citation, notices: Iterable[Notice | None], now: datetime) -> bool:
+    """
+    Keep the strongest of the citation's notice and `notices`; return whether it changed.
+
+    A notice only ever gets stronger here: a source that is silent this time (Crossref down,
+    PubMed not yet indexing a Retraction Watch entry) never clears an alert another source
+    raised. Among equals the one stored stays, so `retraction_recorded_at` (which a physician's
+    later approval is compared with) does not move.
+    """
+    rank = {status: index for index, status in enumerate(STATUS_ORDER)}
+    best: Notice | None = None
+    if citation.retraction_status:
+        best = Notice(
+            status=citation.retraction_status,
+            source=citation.retraction_source,
+            date=citation.retraction_date,
+            notice_pmid=citation.retraction_notice_pmid,
+            notice_doi=citation.retraction_notice_doi,
+        )
+    for notice in notices:
+        if notice is not None and notice.status in rank and (
+            best is None or rank[notice.status] < rank[best.status]
+        ):
+            best = notice
+    if best is None or best.status == citation.retraction_status:
+        return False
+    citation.retraction_status = best.status
+    citation.retraction_source = best.source
+    citation.retraction_date = best.date
+    citation.retraction_notice_pmid = best.notice_pmid or citation.retraction_notice_pmid
+    citation.retraction_notice_doi = _fit(best.notice_doi, "retraction_notice_doi")
+    citation.retraction_recorded_at = now
+    citation.retracted = best.status in RETRACTION_STATUSES
+    return True
+
+
 def _apply_record(
-    citation: Citation, record: PubmedRecord, *, source: str, now: datetime
+    citation: Citation,
+    record: PubmedRecord,
+    *,
+    source: str,
+    now: datetime,
+    crossref: Notice | None = None,
 ) -> list[str]:
-    """Copy a parsed record onto `citation`; return the names of the fields that changed."""
+    """
+    Copy a parsed record (and a Crossref notice) onto `citation`; return the names of the
+    fields that changed.
+    """
     values = {
         "pmid": record.pmid,
         "doi": record.doi,
@@ -242,13 +342,13 @@ def _apply_record(
         "publication_types": list(record.publication_types),
         "abstract": record.abstract,
         "evidence_label": evidence_label_for(record.publication_types).value,
-        "retracted": record.retracted,
-        "retraction_notice_pmid": record.retraction_notice_pmid,
         "source": source,
     }
     changed = [name for name, value in values.items() if getattr(citation, name) != value]
     for name in changed:
         setattr(citation, name, values[name])
+    if _record_notice(citation, [_notice_of_record(record, source), crossref], now):
+        changed += NOTICE_FIELDS
     citation.last_checked_at = now
     return changed
 
@@ -257,6 +357,7 @@ def _create(record: PubmedRecord, *, source: str, now: datetime) -> Citation:
     """Create a citation from a record; if another request just created it, return that one."""
     citation = Citation()
     _apply_record(citation, record, source=source, now=now)
+    # (A new citation is cited by no live page yet: there is nobody to alert.)
     # Uniqueness is enforced by the database below, which also covers a concurrent insert.
     citation.full_clean(validate_unique=False)
     try:
@@ -393,6 +494,7 @@ def citations_import_records(
         )
     }
     result = ImportResult(skipped=problems)
+    noticed = []
     for record in records:
         citation = existing.get(record.pmid)
         if citation is None:
@@ -404,19 +506,39 @@ def citations_import_records(
         citation.full_clean()
         citation.save(update_fields=[*changed, "last_checked_at", "updated_at"])
         (result.updated if changed else result.unchanged).append(citation)
+        if "retraction_status" in changed:
+            noticed.append(citation)
+    if noticed:
+        # In this transaction: the pages citing them are flagged with it, or nothing is.
+        citation_notices_changed.send(sender=Citation, citations=noticed)
     return result
 
 
-def citations_refresh(
-    *, client: PubMedClient, now: datetime, batch_size: int = MAX_IDS_PER_REQUEST
-) -> RefreshResult:
-    """Re-fetch every PubMed citation's metadata in batches; record new retractions.
+def crossref_client_from_settings() -> CrossrefClient:
+    """A Crossref client in the polite pool: CROSSREF_MAILTO (or PUBMED_EMAIL), CROSSREF_URL."""
+    return CrossrefClient(
+        mailto=getattr(settings, "CROSSREF_MAILTO", "") or getattr(settings, "PUBMED_EMAIL", ""),
+        tool=getattr(settings, "PUBMED_TOOL", "") or "healthpages-cms",
+        timeout=float(getattr(settings, "PUBMED_TIMEOUT", 10)),
+        url=settings.CROSSREF_WORKS_URL,
+    )
 
-    Citations checked longest ago go first, so an interrupted run resumes where it matters.
-    Each batch is stored in its own transaction: a PubMed outage halfway keeps the batches
-    already checked and lists the rest in `failed`. Citations PubMed retracted since the last
-    check are returned in `newly_retracted`; flagging the live articles that cite them is the
-    articles app's job (its management command calls this function).
+
+def citations_refresh(
+    *,
+    client: PubMedClient,
+    now: datetime,
+    batch_size: int = MAX_IDS_PER_REQUEST,
+    crossref: CrossrefClient | None = None,
+) -> RefreshResult:
+    """Re-fetch every PubMed citation's metadata in batches; record new notices.
+
+    Citations checked longest ago go first. For each batch, PubMed is asked (EFetch) and, with
+    `crossref`, Crossref too, for each DOI (publishers' notices and Retraction Watch); then the
+    batch is stored in one transaction together with the alerts of the pages citing a newly
+    noticed paper (`citation_notices_changed`, which the articles app answers). A batch either
+    fails whole (listed in `failed`, retried first by the next run, since it stays "checked
+    longest ago") or commits whole: a crash after an earlier batch loses none of its alerts.
     """
     if not 1 <= batch_size <= MAX_IDS_PER_REQUEST:
         raise ValueError(f"batch_size must be between 1 and {MAX_IDS_PER_REQUEST}.")
@@ -440,35 +562,72 @@ def citations_refresh(
             result.failed.extend(batch)
             result.errors.append(str(exc))
             continue
-        checked += _store_refreshed(records, now=now, result=result)
+        try:
+            crossref_notices = _crossref_notices(crossref, records)
+        except CrossrefError as exc:
+            result.failed.extend(batch)
+            result.errors.append(str(exc))
+            continue
+        checked += _store_refreshed(records, crossref_notices, now=now, result=result)
     return RefreshResult(
         checked=checked,
         updated=result.updated,
         newly_retracted=result.newly_retracted,
+        new_notices=result.new_notices,
         missing=result.missing,
         failed=result.failed,
         errors=result.errors,
     )
 
 
+def _crossref_notices(
+    crossref: CrossrefClient | None, records: dict[str, PubmedRecord]
+) -> dict[str, Notice | None]:
+    """{pmid: Crossref's notice} for the records with a DOI (none without a client)."""
+    if crossref is None:
+        return {}
+    notices = {}
+    for pmid, record in records.items():
+        if not record.doi:
+            continue
+        try:
+            notices[pmid] = _notice_of_work(crossref.work(record.doi))
+        except ValueError:
+            continue  # not a DOI Crossref could know
+    return notices
+
+
 @transaction.atomic
 def _store_refreshed(
-    records: dict[str, PubmedRecord], *, now: datetime, result: RefreshResult
+    records: dict[str, PubmedRecord],
+    crossref_notices: dict[str, Notice | None],
+    *,
+    now: datetime,
+    result: RefreshResult,
 ) -> int:
     citations = Citation.objects.select_for_update().filter(pmid__in=list(records))
     count = 0
+    noticed = []
     for citation in citations:
-        was_retracted = citation.retracted
         changed = _apply_record(
-            citation, records[citation.pmid], source=Citation.Source.PUBMED, now=now
+            citation,
+            records[citation.pmid],
+            source=Citation.Source.PUBMED,
+            now=now,
+            crossref=crossref_notices.get(citation.pmid),
         )
         citation.full_clean()
         citation.save(update_fields=[*changed, "last_checked_at", "updated_at"])
         count += 1
         if changed:
             result.updated.append(citation)
-        if citation.retracted and not was_retracted:
-            result.newly_retracted.append(citation)
+        if "retraction_status" in changed:
+            noticed.append(citation)
+            result.new_notices.append(citation)
+            if citation.retracted:
+                result.newly_retracted.append(citation)
+    if noticed:
+        citation_notices_changed.send(sender=Citation, citations=noticed)
     return count
 
 

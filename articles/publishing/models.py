@@ -123,6 +123,14 @@ class Publication(models.Model):
     featured = models.BooleanField(default=False)
     topics = models.JSONField(default=list, help_text="[{id, name, slug, is_condition}]")
     authors = models.JSONField(default=list, help_text="[{name, credentials, slug}]")
+    source_alerts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Sources the page cites that were retracted or put under an expression of "
+        "concern after its approval in force: [{number, pmid, doi, status, label, date}]. "
+        "From the citations' notices, outside the signed content; the page is 'under review' "
+        "while this is not empty.",
+    )
     reviewer = models.ForeignKey(
         "reviews.ReviewerProfile", on_delete=models.PROTECT, related_name="+"
     )

@@ -45,14 +45,21 @@ def _reference(number: int, citation: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def content_context(revision: ArticleRevision) -> dict[str, Any]:
+def content_context(
+    revision: ArticleRevision, *, source_alerts: list[dict] | tuple = ()
+) -> dict[str, Any]:
     """
     What `articles/_article_content.html` renders: takeaways, body with numbered citation
-    marks, comparisons, FAQ and references, all from the revision's snapshot.
+    marks, comparisons, FAQ and references, all from the revision's snapshot; a reference
+    retracted since the approval carries its notice (`source_alerts`, not signed content).
     """
     snapshot = revision.snapshot
     citations = snapshot.get("citations", [])
-    references = [_reference(number, c) for number, c in enumerate(citations, start=1)]
+    notices = {alert["number"]: alert["text"] for alert in source_alerts}
+    references = [
+        {**_reference(number, c), "notice": notices.get(number, "")}
+        for number, c in enumerate(citations, start=1)
+    ]
     numbers = {ref["pmid"]: ref["number"] for ref in references if ref["pmid"]}
     body = render_markers(sanitize_html(snapshot.get("body", "")), numbers)
     return {
@@ -100,7 +107,9 @@ def page_topics(article: Article) -> list[dict[str, Any]]:
     ]
 
 
-def article_page_context(*, article: Article, revision: ArticleRevision) -> dict[str, Any]:
+def article_page_context(
+    *, article: Article, revision: ArticleRevision, source_alerts: list[dict] | tuple = ()
+) -> dict[str, Any]:
     """
     The template context of an article page showing `revision` of `article` (rendered now).
 
@@ -109,7 +118,7 @@ def article_page_context(*, article: Article, revision: ArticleRevision) -> dict
     through the same templates.
     """
     published_at = article.first_published_at
-    context = content_context(revision)
+    context = content_context(revision, source_alerts=source_alerts)
     context.update(
         {
             "slug": article.slug,

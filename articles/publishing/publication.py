@@ -40,6 +40,7 @@ from articles.publishing.presentation import (
     page_topics,
 )
 from articles.publishing.reading_time import html_text, reading_minutes
+from articles.publishing.retractions import source_alerts_of
 from articles.publishing.review_state import ReviewState
 from articles.publishing.signals import publication_changed
 from articles.publishing.structured_data import article_json_ld
@@ -94,6 +95,10 @@ SEALED_FIELDS = (
 )
 
 
+# Every column the seal reads: what a list must load to check it without a query per row.
+SEAL_INPUTS = (*SEALED_FIELDS, "source_alerts", "seal")
+
+
 def _value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -101,9 +106,13 @@ def _value(value: Any) -> Any:
 def compute_seal(record: Publication, *, secret: str | None = None) -> str:
     """
     The HMAC of the record's columns, keyed by the site's `SECRET_KEY` (Django's
-    `salted_hmac`): a secret of the environment, never in the database.
+    `salted_hmac`): a secret of the environment, never in the database. The source alerts are
+    covered when there are any (so records sealed before they existed stay sound, and adding
+    or removing one in SQL breaks the seal either way).
     """
     data = {name: _value(getattr(record, name)) for name in SEALED_FIELDS}
+    if record.source_alerts:
+        data["source_alerts"] = record.source_alerts
     return salted_hmac(
         _SEAL_PURPOSE, keys.canonical_json(data), secret=secret, algorithm="sha256"
     ).hexdigest()
@@ -149,7 +158,9 @@ def _interval_days(article: Article) -> int:
     return policy.effective_interval_days(t.review_interval_days for t in article.topics.all())
 
 
-def _review_state(*, signoff, taken_back_by, last_reviewed_at, next_due, updated_at, now):
+def _review_state(
+    *, signoff, taken_back_by, last_reviewed_at, next_due, updated_at, now, source_alerts=()
+):
     status = policy.review_status(next_due=next_due, now=now) if signoff else None
     withdrawn = bool(signoff) and policy.is_withdrawn_for_overdue(next_due=next_due, now=now)
     return ReviewState(
@@ -161,6 +172,7 @@ def _review_state(*, signoff, taken_back_by, last_reviewed_at, next_due, updated
         status=status,
         withdrawn=withdrawn,
         last_updated_at=updated_at,
+        source_alerts=tuple(source_alerts),
     )
 
 
@@ -264,7 +276,10 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
     )
     current = taken_back_by is None
     published_at = article.first_published_at or now
-    context = article_page_context(article=article, revision=revision)
+    # Sources retracted (or under concern) since the approval: from the citations' notices,
+    # outside the signed content (articles.publishing.retractions).
+    alerts = source_alerts_of(revision, approval)
+    context = article_page_context(article=article, revision=revision, source_alerts=alerts)
     context["review"] = _review_state(
         signoff=approval if current else None,
         taken_back_by=taken_back_by,
@@ -272,6 +287,7 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
         next_due=next_due,
         updated_at=revision.created_at,
         now=now,
+        source_alerts=alerts,
     )
     context["published_at"] = published_at
     html = str(context["content_html"])
@@ -307,6 +323,7 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
     record.review_interval_days = interval
     record.withdraw_at = withdraw_at
     record.reading_minutes = reading_minutes(revision.snapshot)
+    record.source_alerts = alerts
     record.html = html
     record.json_ld = str(article_json_ld(context))
     record.search_text = _search_text(revision)
@@ -374,6 +391,7 @@ def review_state_of(record: Publication, *, now: datetime) -> ReviewState:
         next_due=record.next_review_due,
         updated_at=record.updated_at,
         now=now,
+        source_alerts=record.source_alerts,
     )
 
 

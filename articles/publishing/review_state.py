@@ -36,6 +36,9 @@ class ReviewState:
     status: policy.ReviewStatus | None
     withdrawn: bool
     last_updated_at: datetime
+    # Sources the page cites that were retracted or put under concern since the approval
+    # (publication record's `source_alerts`): the page is "under review" while there are any.
+    source_alerts: tuple[dict, ...] = ()
 
     @property
     def show_stamp(self) -> bool:
@@ -56,8 +59,18 @@ class ReviewState:
         return None
 
     @property
+    def under_review(self) -> bool:
+        """A cited source was retracted (or put under concern) since the approval."""
+        return bool(self.source_alerts)
+
+    @property
     def status_value(self) -> str:
-        """The `data-review-status` value ("current", "due-soon", "overdue"), or ""."""
+        """
+        The `data-review-status` value ("current", "due-soon", "overdue", or "under-review"
+        while a cited source's notice awaits a physician), or "".
+        """
+        if self.under_review and self.status is not None:
+            return "under-review"
         return self.status.value if self.status else ""
 
     @property

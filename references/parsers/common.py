@@ -171,3 +171,72 @@ def clean_pmid(value: str | None) -> str:
 def is_retracted_type(publication_types: tuple[str, ...]) -> bool:
     """True if PubMed marks the record "Retracted Publication" (the first retraction signal)."""
     return any(value.casefold() == "retracted publication" for value in publication_types)
+
+
+# --- Retraction signals -------------------------------------------------------------------
+# What PubMed says happened to a paper after publication, strongest first. The links point from
+# the paper to the notice: EFetch's CommentsCorrections RefType, ESummary's "reftype", MEDLINE's
+# tags (RIN, PRIN, RRI, ECI).
+RETRACTED = "retracted"
+RETRACTED_AND_REPUBLISHED = "retracted_and_republished"
+PARTIAL_RETRACTION = "partial_retraction"
+EXPRESSION_OF_CONCERN = "expression_of_concern"
+STATUS_ORDER = (RETRACTED, RETRACTED_AND_REPUBLISHED, PARTIAL_RETRACTION, EXPRESSION_OF_CONCERN)
+# The statuses that make citing the paper unacceptable until a physician reviews it again.
+RETRACTION_STATUSES = frozenset({RETRACTED, RETRACTED_AND_REPUBLISHED, PARTIAL_RETRACTION})
+
+_LINK_STATUS = {
+    "retractionin": RETRACTED,
+    "retractedandrepublishedin": RETRACTED_AND_REPUBLISHED,
+    "partialretractionin": PARTIAL_RETRACTION,
+    "expressionofconcernin": EXPRESSION_OF_CONCERN,
+}
+MEDLINE_TAG_STATUS = {
+    "RIN": RETRACTED,
+    "RRI": RETRACTED_AND_REPUBLISHED,
+    "PRIN": PARTIAL_RETRACTION,
+    "ECI": EXPRESSION_OF_CONCERN,
+}
+# Publication types PubMed gives the paper itself (the notices have types of their own, such as
+# "Retraction of Publication", which say nothing about the record carrying them).
+_TYPE_STATUS = {"retracted publication": RETRACTED}
+_NOTICE_DATE_RE = re.compile(
+    r"\b((?:19|20)[0-9]{2})(?: (" + "|".join(_MONTHS) + r")(?: ([0-9]{1,2}))?)?\b"
+)
+
+
+def link_status(ref_type: str | None) -> str:
+    """The status a correction link of this type gives the paper ("" for errata and others)."""
+    key = "".join(char for char in (ref_type or "").casefold() if char.isalpha())
+    return _LINK_STATUS.get(key, "")
+
+
+def strongest_status(statuses) -> str:
+    """The strongest of `statuses` (see STATUS_ORDER), or "" when there is none."""
+    present = set(statuses)
+    return next((status for status in STATUS_ORDER if status in present), "")
+
+
+def type_statuses(publication_types: tuple[str, ...]) -> list[str]:
+    return [
+        _TYPE_STATUS[value.casefold()]
+        for value in publication_types
+        if value.casefold() in _TYPE_STATUS
+    ]
+
+
+def notice_date(source: str | None) -> str:
+    """
+    The notice's date as ISO text ("2021", "2021-03" or "2021-03-05") from a citation of the
+    notice such as "J Pain. 2021 Mar 5;22(3):345", or "" when it names none.
+    """
+    match = _NOTICE_DATE_RE.search(collapse(source))
+    if not match:
+        return ""
+    year, month, day = match.groups()
+    if not month:
+        return year
+    number = _MONTHS.index(month) + 1
+    if day and 1 <= int(day) <= 31:
+        return f"{year}-{number:02d}-{int(day):02d}"
+    return f"{year}-{number:02d}"

@@ -19,14 +19,20 @@ from typing import BinaryIO
 from lxml import etree
 
 from references.parsers.common import (
+    RETRACTED,
+    RETRACTION_STATUSES,
     PubDate,
     clean_doi,
     clean_pmid,
     collapse,
     is_retracted_type,
+    link_status,
     normalise_month,
+    notice_date,
     parse_year,
     split_date,
+    strongest_status,
+    type_statuses,
 )
 from references.records import Author, PubmedRecord, PubMedResponseError
 
@@ -135,7 +141,7 @@ def _parse_record(element: etree._Element) -> PubmedRecord:
     publication_types = tuple(
         _text(pt) for pt in article.iterfind("PublicationTypeList/PublicationType")
     )
-    retraction_pmid = _retraction_notice_pmid(citation)
+    status, notice_pmid, notice_on = _notices(citation, publication_types)
     ids = _article_ids(element)
     return PubmedRecord(
         pmid=pmid,
@@ -151,9 +157,12 @@ def _parse_record(element: etree._Element) -> PubmedRecord:
         pages=_pages(article.find("Pagination")),
         publication_types=publication_types,
         abstract=_abstract(article.find("Abstract")),
-        # Two independent signals: the publication type, and a "RetractionIn" link to the notice.
-        retracted=is_retracted_type(publication_types) or retraction_pmid is not None,
-        retraction_notice_pmid=retraction_pmid or "",
+        # Two independent signals: the publication type, and links to notices
+        # (RetractionIn, PartialRetractionIn, RetractedandRepublishedIn, ExpressionOfConcernIn).
+        retracted=status in RETRACTION_STATUSES,
+        retraction_notice_pmid=notice_pmid,
+        retraction_status=status,
+        retraction_date=notice_on,
         other_ids=tuple((k, v) for k, v in ids.items() if k not in ("doi", "pubmed")),
         problems=(date.problem,) if date.problem else (),
     )
@@ -187,6 +196,7 @@ def _parse_book(element: etree._Element) -> PubmedRecord:
         publication_types=publication_types,
         abstract=_abstract(document.find("Abstract")),
         retracted=is_retracted_type(publication_types),
+        retraction_status=RETRACTED if is_retracted_type(publication_types) else "",
         problems=(date.problem,) if date.problem else (),
     )
 
@@ -294,12 +304,23 @@ def _elocation_doi(article: etree._Element) -> str:
     return ""
 
 
-def _retraction_notice_pmid(citation: etree._Element) -> str | None:
-    """The PMID of the retraction notice ("" if PubMed names none); None if not retracted."""
-    found: str | None = None
+def _notices(
+    citation: etree._Element, publication_types: tuple[str, ...]
+) -> tuple[str, str, str]:
+    """
+    (status, the notice's PMID, the notice's date) from the correction links and the types.
+
+    The notice named is the one that gave the strongest status; its date is read from the
+    link's RefSource ("J Pain. 2021 Mar;22(3):345").
+    """
+    links: dict[str, tuple[str, str]] = {}
     for item in citation.iterfind("CommentsCorrectionsList/CommentsCorrections"):
-        if item.get("RefType") == "RetractionIn":
-            found = clean_pmid(item.findtext("PMID"))
-            if found:
-                return found
-    return found
+        status = link_status(item.get("RefType"))
+        if status and (status not in links or not links[status][0]):
+            links[status] = (
+                clean_pmid(item.findtext("PMID")),
+                notice_date(item.findtext("RefSource")),
+            )
+    status = strongest_status([*links, *type_statuses(publication_types)])
+    notice_pmid, notice_on = links.get(status, ("", ""))
+    return status, notice_pmid, notice_on

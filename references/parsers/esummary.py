@@ -11,12 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from references.parsers.common import (
+    RETRACTION_STATUSES,
     clean_doi,
     clean_pmid,
     collapse,
     decode_text,
-    is_retracted_type,
+    link_status,
+    notice_date,
     split_date,
+    strongest_status,
+    type_statuses,
 )
 from references.records import Author, PubmedRecord, PubMedResponseError
 
@@ -176,15 +180,18 @@ def _record(summary: dict[str, Any]) -> PubmedRecord:
         _as_text(value, key="pubtype", where=where)
         for value in _list(summary, "pubtype", where=where)
     )
-    retraction_pmid = ""
-    has_retraction_link = False
+    links: dict[str, tuple[str, str]] = {}
     for reference in _list(summary, "references", where=where):
-        if isinstance(reference, dict) and _text(reference, "reftype", where=where).lower() in (
-            "retraction in",
-            "retractionin",
-        ):
-            has_retraction_link = True
-            retraction_pmid = retraction_pmid or clean_pmid(_text(reference, "pmid", where=where))
+        if not isinstance(reference, dict):
+            continue
+        status = link_status(_text(reference, "reftype", where=where))
+        if status and (status not in links or not links[status][0]):
+            links[status] = (
+                clean_pmid(_text(reference, "pmid", where=where)),
+                notice_date(_text(reference, "refsource", where=where)),
+            )
+    status = strongest_status([*links, *type_statuses(publication_types)])
+    notice_pmid, notice_on = links.get(status, ("", ""))
     return PubmedRecord(
         pmid=pmid,
         title=_text(summary, "title", where=where),
@@ -198,8 +205,10 @@ def _record(summary: dict[str, Any]) -> PubmedRecord:
         issue=_text(summary, "issue", where=where),
         pages=_text(summary, "pages", where=where),
         publication_types=publication_types,
-        retracted=is_retracted_type(publication_types) or has_retraction_link,
-        retraction_notice_pmid=retraction_pmid,
+        retracted=status in RETRACTION_STATUSES,
+        retraction_notice_pmid=notice_pmid,
+        retraction_status=status,
+        retraction_date=notice_on,
         other_ids=tuple(
             (key, value) for key, value in ids.items() if key not in ("doi", "pubmed") and value
         ),

@@ -12,13 +12,17 @@ import re
 from collections.abc import Iterator
 
 from references.parsers.common import (
+    MEDLINE_TAG_STATUS,
+    RETRACTION_STATUSES,
     clean_doi,
     clean_pmid,
     collapse,
     decode_text,
-    is_retracted_type,
+    notice_date,
     quote,
     split_date,
+    strongest_status,
+    type_statuses,
 )
 from references.parsers.esummary import parse_summary_author
 from references.records import Author, PubmedRecord, PubMedResponseError
@@ -96,12 +100,17 @@ def _record(fields: list[tuple[str, str]], *, position: int, line: int) -> Pubme
         )
     date = split_date(first("DP"))
     publication_types = tuple(collapse(value) for value in values.get("PT", []))
-    retraction_pmid = ""
-    for value in values.get("RIN", []):
-        match = _PMID_IN_TEXT_RE.search(value)
-        if match:
-            retraction_pmid = clean_pmid(match.group(1))
-            break
+    links: dict[str, tuple[str, str]] = {}
+    for tag, tag_status in MEDLINE_TAG_STATUS.items():
+        for value in values.get(tag, []):
+            match = _PMID_IN_TEXT_RE.search(value)
+            if tag_status not in links or not links[tag_status][0]:
+                links[tag_status] = (
+                    clean_pmid(match.group(1)) if match else "",
+                    notice_date(value),
+                )
+    status = strongest_status([*links, *type_statuses(publication_types)])
+    notice_pmid, notice_on = links.get(status, ("", ""))
     return PubmedRecord(
         pmid=pmid,
         title=first("TI"),
@@ -116,8 +125,10 @@ def _record(fields: list[tuple[str, str]], *, position: int, line: int) -> Pubme
         pages=first("PG"),
         publication_types=publication_types,
         abstract=first("AB"),
-        retracted=is_retracted_type(publication_types) or "RIN" in values,
-        retraction_notice_pmid=retraction_pmid,
+        retracted=status in RETRACTION_STATUSES,
+        retraction_notice_pmid=notice_pmid,
+        retraction_status=status,
+        retraction_date=notice_on,
         problems=(date.problem,) if date.problem else (),
     )
 

@@ -96,8 +96,11 @@ class ReviewRequest(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="review_requests_submitted",
-        help_text="The editor who sent it for review.",
+        help_text="The editor who sent it for review; empty when the site sent it (a source the "
+        "live page cites was retracted).",
     )
     submitted_at = models.DateTimeField(help_text="When it was sent for review.")
     note = models.TextField(

@@ -34,12 +34,13 @@ class SignOffRefused(ValidationError):
 def review_request_create(
     *,
     revision: ArticleRevision,
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     note: str = "",
     now: datetime | None = None,
 ) -> ReviewRequest:
     """
-    Send a revision for medical review (it joins the reviewers' queue).
+    Send a revision for medical review (it joins the reviewers' queue). `user` is None when the
+    site itself asks (a retracted source on a live page).
 
     Submitting a revision that is already awaiting review returns the open request unchanged.
     Open requests for *other* revisions of the same article are cancelled: the reviewer should

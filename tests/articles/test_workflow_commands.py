@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from articles.models import Article
 from articles.publishing.workflow import article_publish
+from references.crossref import CrossrefClient
 from references.models import Citation
-from references.pubmed import PubMedClient
+from references.pubmed import PubMedClient, TransportResponse
 from reviews.models import AuditEvent, ReminderLog
 from tests.factories.articles import ArticleFactory, CitationFactory, EditorFactory
 from tests.factories.reviews import ReviewerProfileFactory
@@ -112,6 +113,14 @@ def pubmed_retracts_10066780(monkeypatch):
         sleep=clock.sleep,
     )
     monkeypatch.setattr("references.services.pubmed_client_from_settings", lambda: client)
+    # Crossref knows nothing of it (404): PubMed's notice is the one recorded.
+    crossref = CrossrefClient(
+        mailto="tests@example.invalid",
+        transport=lambda url, params, timeout: TransportResponse(404, b"Resource not found."),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    monkeypatch.setattr("references.services.crossref_client_from_settings", lambda: crossref)
     return transport
 
 
@@ -136,11 +145,12 @@ def test_refresh_citations_flags_live_articles_citing_a_newly_retracted_paper(
     flagged = Article.objects.get(pk=citing.pk)
     assert flagged.needs_review is True
     assert "PMID 10066780" in flagged.needs_review_reason
-    assert "retraction notice: PMID 11905463" in flagged.needs_review_reason
+    assert "This source was retracted" in flagged.needs_review_reason
+    assert "notice: PMID 11905463" in flagged.needs_review_reason
     assert flagged.version == version + 1  # an editor's open form cannot save the flag away
     assert Article.objects.get(pk=draft.pk).needs_review is False  # not live
     assert Article.objects.get(pk=other.pk).needs_review is False  # does not cite it
-    assert "1 newly retracted" in out.getvalue() and "'Citing page'" in out.getvalue()
+    assert "1 retraction(s)" in out.getvalue() and "'Citing page'" in out.getvalue()
     from reviews.models import AuditEvent
 
     event = AuditEvent.objects.get(action="flagged")

@@ -1,39 +1,66 @@
 """
-Re-check every PubMed citation and flag the live articles that cite a newly retracted paper.
+Re-check every PubMed citation with PubMed and Crossref; tell readers of every live page that
+cites a source retracted or put under an expression of concern.
 
-Run daily from cron. PubMed is reached only here and in admin actions, never while a page is
-rendered. A flagged article shows in the admin list and the review queue with the reason.
+Run daily from cron. PubMed and Crossref are reached only here and in admin actions, never
+while a page is rendered. Each batch of citations commits together with the alerts of the pages
+citing them (`references.services.citations_refresh`, `articles.publishing.retractions`); at
+the end, every notice on record is applied again, so a run finishes what an interrupted one
+began.
 """
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from articles.content.models import Article, RevisionCitation
+from articles.publishing.models import Publication
+from articles.publishing.retractions import source_alerts_apply
 from references import services as references
-from reviews.models import AuditEvent
-from reviews.services import audit_record
+from references.models import Citation
 
 
 class Command(BaseCommand):
-    help = "Refresh citation metadata from PubMed and flag live articles citing retracted papers."
+    help = (
+        "Refresh citation metadata from PubMed and Crossref, and alert the live pages citing "
+        "retracted sources."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-crossref",
+            action="store_true",
+            help="Ask PubMed only (Crossref adds publishers' and Retraction Watch notices).",
+        )
 
     def handle(self, *args, **options):
-        """Refresh, flag, and print a summary; PubMed failures are reported, not fatal."""
+        """Refresh, alert, and print a summary; network failures are reported, not fatal."""
         now = timezone.now()
-        # Looked up on the module at call time, so tests can swap in a fake client.
+        # Looked up on the module at call time, so tests can swap in fake clients.
         result = references.citations_refresh(
-            client=references.pubmed_client_from_settings(), now=now
+            client=references.pubmed_client_from_settings(),
+            crossref=None if options["no_crossref"] else references.crossref_client_from_settings(),
+            now=now,
         )
         self.stdout.write(
             f"Checked {result.checked} citation(s); {len(result.updated)} updated; "
-            f"{len(result.newly_retracted)} newly retracted."
+            f"{len(result.new_notices)} new notice(s), {len(result.newly_retracted)} retraction(s)."
         )
-        for citation in result.newly_retracted:
-            self.stdout.write(self.style.WARNING(f"Retracted: PMID {citation.pmid}"))
-            for article in flag_citing_articles(citation=citation):
-                self.stdout.write(f"  flagged for review: '{article.title}' (id {article.pk})")
+        for citation in result.new_notices:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{citation.get_retraction_status_display()}: PMID {citation.pmid} "
+                    f"(from {citation.get_retraction_source_display()})"
+                )
+            )
+        with transaction.atomic():
+            source_alerts_apply(
+                citation_ids=Citation.objects.with_notice().values_list("pk", flat=True), now=now
+            )
+        under_review = Publication.objects.exclude(source_alerts=[]).order_by("title")
+        for record in under_review:
+            self.stdout.write(
+                f"  under review for a cited source: '{record.title}' (id {record.article_id})"
+            )
         if result.missing:
             self.stderr.write(f"No longer in PubMed: PMID {', '.join(result.missing)}")
         if result.failed:
@@ -41,53 +68,3 @@ class Command(BaseCommand):
                 f"Could not check {len(result.failed)} citation(s) this time: "
                 + "; ".join(result.errors)
             )
-
-
-def retraction_reason(citation) -> str:
-    """The editor-facing reason an article is flagged for citing `citation`."""
-    notice = (
-        f" (retraction notice: PMID {citation.retraction_notice_pmid})"
-        if citation.retraction_notice_pmid
-        else ""
-    )
-    return (
-        f"The live page cites PMID {citation.pmid}, which PubMed now marks as retracted"
-        f"{notice}. Remove or replace the citation and send the page for review."
-    )
-
-
-@transaction.atomic
-def flag_citing_articles(*, citation) -> list[Article]:
-    """
-    Flag for review every live article whose live revision cites `citation`.
-
-    The reason is appended to any existing one (an article already flagged for this PMID is
-    left alone). `updated_at` moves (so only an approval signed
-    after this clears the flag, see `articles.publishing.workflow`) and so does `version`, so that
-    an editor whose form was opened before now cannot save the flag away unnoticed.
-    """
-    # A subquery rather than a join: PostgreSQL refuses FOR UPDATE together with DISTINCT.
-    citing = RevisionCitation.objects.filter(citation=citation).values("revision_id")
-    articles = list(Article.objects.select_for_update().filter(live_revision_id__in=citing))
-    reason = retraction_reason(citation)
-    flagged = []
-    for article in articles:
-        if reason in article.needs_review_reason:
-            continue
-        article.needs_review = True
-        article.needs_review_reason = "\n".join(
-            part for part in (article.needs_review_reason.strip(), reason) if part
-        )
-        # `updated_at` is auto_now: saving it moves it to now.
-        article.version = F("version") + 1
-        article.full_clean(exclude=["version"])
-        article.save(update_fields=["needs_review", "needs_review_reason", "updated_at", "version"])
-        audit_record(
-            action=AuditEvent.Action.FLAGGED,
-            message=f"'{article.slug}' flagged for medical review: {reason}",
-            article=article,
-            revision=article.live_revision,
-            data={"pmid": citation.pmid},
-        )
-        flagged.append(article)
-    return flagged

@@ -1,0 +1,234 @@
+"""
+The Crossref REST API client: retraction notices by DOI, a second source beside PubMed.
+
+Crossref holds what publishers deposit about later changes to a paper and, since 2023, the
+Retraction Watch database: a work's `updated-by` list names each notice (its type, DOI, date,
+and `source`: "publisher" or "retraction-watch"). `CrossrefClient.work(doi)` reads it.
+
+Like the PubMed client: no Django import, an injectable transport, clock and sleep, and its own
+exceptions. Crossref's etiquette, which it follows:
+- the "polite pool": a `mailto` parameter and a User-Agent naming the tool and a contact;
+- the rate limit Crossref announces in each response (`x-rate-limit-limit` requests per
+  `x-rate-limit-interval`), kept between requests;
+- retries with exponential backoff on 429 (honouring Retry-After), 5xx and network errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.client
+import json
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from references.parsers.common import (
+    EXPRESSION_OF_CONCERN,
+    PARTIAL_RETRACTION,
+    RETRACTED,
+    strongest_status,
+)
+from references.transport import Transport, TransportResponse, http_transport
+
+CROSSREF_WORKS_URL = "https://api.crossref.org/works/"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
+# Until Crossref says otherwise (its public pool announced 50 requests a second for years, and
+# less for single-work lookups lately): one request every 0.2 s is well inside any of them.
+DEFAULT_INTERVAL = 0.2
+
+# Crossref update types, as they appear in `updated-by` (lower case, "-" and " " as "_").
+UPDATE_STATUS = {
+    "retraction": RETRACTED,
+    "withdrawal": RETRACTED,
+    "removal": RETRACTED,
+    "partial_retraction": PARTIAL_RETRACTION,
+    "expression_of_concern": EXPRESSION_OF_CONCERN,
+}
+RETRACTION_WATCH = "retraction_watch"
+CROSSREF = "crossref"
+
+
+class CrossrefError(Exception):
+    """Base class of the Crossref client's errors."""
+
+
+class CrossrefUnavailable(CrossrefError):
+    """Crossref could not be reached: network down, timeouts or retries exhausted."""
+
+
+class CrossrefResponseError(CrossrefError):
+    """Crossref answered with something this client cannot read."""
+
+
+@dataclass(frozen=True)
+class CrossrefUpdate:
+    """One notice about a work: its status, its DOI, who reported it, and its date (ISO text)."""
+
+    status: str
+    doi: str
+    source: str  # CROSSREF or RETRACTION_WATCH
+    date: str
+
+
+@dataclass(frozen=True)
+class CrossrefWork:
+    """A work's DOI and the retraction notices Crossref lists for it (others left out)."""
+
+    doi: str
+    updates: tuple[CrossrefUpdate, ...] = ()
+
+    def notice(self) -> CrossrefUpdate | None:
+        """The strongest notice (the earliest of equals), or None."""
+        status = strongest_status(update.status for update in self.updates)
+        candidates = [update for update in self.updates if update.status == status]
+        return min(candidates, key=lambda update: update.date or "9999") if candidates else None
+
+
+def parse_work(data: bytes | str | Mapping) -> CrossrefWork:
+    """Read a `/works/{doi}` response; only `CrossrefResponseError` escapes."""
+    try:
+        document = json.loads(data) if isinstance(data, bytes | str) else data
+    except (ValueError, RecursionError) as exc:
+        raise CrossrefResponseError(f"The Crossref response is not valid JSON: {exc}") from exc
+    if not isinstance(document, Mapping) or document.get("status") != "ok":
+        raise CrossrefResponseError("The Crossref response is not a work ('status' is not ok).")
+    message = document.get("message")
+    if not isinstance(message, Mapping) or not isinstance(message.get("DOI"), str):
+        raise CrossrefResponseError("The Crossref response has no work with a DOI.")
+    updates = message.get("updated-by") or []
+    if not isinstance(updates, list):
+        raise CrossrefResponseError("The Crossref work's 'updated-by' is not a list.")
+    found = []
+    for update in updates:
+        if not isinstance(update, Mapping):
+            continue
+        kind = str(update.get("type") or "").casefold().replace("-", "_").replace(" ", "_")
+        status = UPDATE_STATUS.get(kind)
+        if status is None:
+            continue  # corrections, errata, new versions: not retractions
+        source = str(update.get("source") or "").casefold()
+        found.append(
+            CrossrefUpdate(
+                status=status,
+                doi=str(update.get("DOI") or "")[:255],
+                source=RETRACTION_WATCH if "retraction" in source else CROSSREF,
+                date=_date(update.get("updated")),
+            )
+        )
+    return CrossrefWork(doi=message["DOI"], updates=tuple(found))
+
+
+def _date(value) -> str:
+    """ISO text ("2021", "2021-03", "2021-03-05") from Crossref's {"date-parts": [[y, m, d]]}."""
+    try:
+        parts = [int(part) for part in value["date-parts"][0]][:3]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return ""
+    if not parts or not 1000 <= parts[0] <= 9999:
+        return ""
+    text = f"{parts[0]:04d}"
+    for part, limit in zip(parts[1:], (12, 31), strict=False):
+        if not 1 <= part <= limit:
+            break
+        text += f"-{part:02d}"
+    return text
+
+
+class CrossrefClient:
+    """Look up works by DOI on Crossref, politely and with clear failures."""
+
+    def __init__(
+        self,
+        *,
+        mailto: str,
+        tool: str = "healthpages-cms",
+        timeout: float = 10.0,
+        transport: Transport | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        url: str = CROSSREF_WORKS_URL,
+    ) -> None:
+        self.mailto = mailto
+        self.user_agent = f"{tool} (mailto:{mailto})" if mailto else tool
+        self.timeout = timeout
+        self.transport: Transport = transport or functools.partial(
+            http_transport, method="GET", headers={"User-Agent": self.user_agent}
+        )
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or time.sleep
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.url = url
+        self.min_interval = DEFAULT_INTERVAL
+        self._last_request_at: float | None = None
+
+    def work(self, doi: str) -> CrossrefWork | None:
+        """The work with this DOI and its retraction notices; None when Crossref has no such DOI."""
+        doi = doi.strip()
+        if not doi.startswith("10.") or "/" not in doi:
+            raise ValueError(f"Not a DOI: {doi!r}")
+        url = self.url + urllib.parse.quote(doi, safe="")
+        params = {"mailto": self.mailto} if self.mailto else {}
+        response = self._request(url, params)
+        if response is None:
+            return None
+        return parse_work(response.body)
+
+    def _request(self, url: str, params: Mapping[str, str]) -> TransportResponse | None:
+        last_problem = ""
+        for attempt in range(self.max_retries + 1):
+            self._wait_for_slot()
+            retry_after = None
+            try:
+                response = self.transport(url, params, self.timeout)
+            except TRANSPORT_ERRORS as exc:
+                last_problem = f"network error: {exc}"
+            else:
+                self._follow_rate_limit(response.headers)
+                if response.status == 200:
+                    return response
+                if response.status == 404:
+                    return None
+                if response.status not in RETRY_STATUSES:
+                    raise CrossrefResponseError(f"Crossref answered HTTP {response.status}.")
+                last_problem = f"HTTP {response.status}"
+                retry_after = _seconds(response.headers.get("retry-after", ""))
+            if attempt < self.max_retries:
+                delay = min(self.backoff * 2**attempt, self.max_backoff)
+                self.sleep(max(delay, retry_after or 0.0))
+        raise CrossrefUnavailable(
+            f"Crossref could not be reached after {self.max_retries + 1} attempts "
+            f"({last_problem})."
+        )
+
+    def _follow_rate_limit(self, headers: Mapping[str, str]) -> None:
+        """Space requests as Crossref's x-rate-limit-limit / x-rate-limit-interval announce."""
+        try:
+            limit = int(headers.get("x-rate-limit-limit", ""))
+        except ValueError:
+            return
+        interval = _seconds(headers.get("x-rate-limit-interval", "1s").removesuffix("s"))
+        if limit > 0 and interval:
+            self.min_interval = max(interval / limit, 0.0)
+
+    def _wait_for_slot(self) -> None:
+        now = self.clock()
+        if self._last_request_at is not None:
+            wait = self._last_request_at + self.min_interval - now
+            if wait > 0:
+                self.sleep(wait)
+                now = self.clock()
+        self._last_request_at = now
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        return min(max(float(value), 0.0), 60.0)
+    except ValueError:
+        return None
