@@ -54,6 +54,22 @@ def citations_retracted_among(pmids) -> set[str]:
     )
 
 
+def citation_notices_among(pmids) -> dict[str, str]:
+    """{pmid: the notice as a reviewer reads it} for the cited papers under any notice."""
+    from articles.publishing.retractions import notice_date_text, notice_sentence
+    from references.models import Citation
+
+    return {
+        citation.pmid: notice_sentence(
+            citation.retraction_status, notice_date_text(citation.retraction_date)
+        )
+        + f" (reported by {citation.get_retraction_source_display()})"
+        for citation in Citation.objects.with_notice().filter(
+            pmid__in=[str(pmid) for pmid in pmids]
+        )
+    }
+
+
 def reviews_due(*, now, horizon_days: int = DUE_HORIZON_DAYS) -> list[dict]:
     """
     Live articles whose review is overdue or falls due within `horizon_days`, soonest first.

@@ -216,3 +216,27 @@ def test_importing_a_retraction_of_a_cited_demo_paper_tells_every_citing_live_pa
         assert ReviewRequest.objects.filter(revision__article=article, state="open").exists(), (
             article.slug
         )
+
+
+def test_the_review_screen_names_the_notice_and_its_source_on_the_reference(client):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from tests.factories.reviews import ReviewerProfileFactory
+
+    call_command("setup_site", stdout=io.StringIO())
+    article = page_citing("1000001", "Citing page")
+    citations_refresh(
+        client=FakePubMed({"1000001": noticed("1000001", "expression_of_concern")}),
+        now=timezone.now(),
+    )
+    reviewer = ReviewerProfileFactory(user__is_staff=True)
+    reviewer.user.groups.add(Group.objects.get(name="Reviewers"))
+    client.force_login(reviewer.user)
+    url = reverse("admin:articles_article_review", args=[article.live_revision_id])
+    html = client.get(url).content.decode()
+    assert (
+        "The journal published an expression of concern about this source on 5 March 2021. "
+        "(reported by PubMed)" in html
+    )
+    assert "Sent for review by the site" in html

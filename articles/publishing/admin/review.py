@@ -133,7 +133,7 @@ def _public_rendering(request, revision: ArticleRevision, review) -> SafeString:
     return mark_safe(html)  # noqa: S308 - rendered by our own template from sanitised HTML
 
 
-def _references(snapshot, retracted: set[str]) -> list[dict]:
+def _references(snapshot, retracted: set[str], notices: dict[str, str]) -> list[dict]:
     rows = []
     for number, citation in enumerate(snapshot.get("citations", []), start=1):
         pmid = str(citation.get("pmid") or "")
@@ -149,6 +149,7 @@ def _references(snapshot, retracted: set[str]) -> list[dict]:
                 # Retraction is read now, from the database: PubMed may have retracted the
                 # paper after the revision was made, so the snapshot's flag can be stale.
                 "retracted": pmid in retracted,
+                "notice": notices.get(pmid, ""),
             }
         )
     return rows
@@ -226,7 +227,9 @@ def review_view(model_admin, request, revision_id):
         rendering=mark_safe(rendering),  # noqa: S308 - our rendering, with <mark> elements added
         previous=previous,
         diff=diff_snapshots(previous.snapshot, snapshot, context=3) if previous else None,
-        references=_references(snapshot, retracted),
+        references=_references(
+            snapshot, retracted, selectors.citation_notices_among(checks.cited_pmids(snapshot))
+        ),
         findings=[
             (finding, f"finding-{n}" if f"finding-{n}" in marked else "")
             for n, finding in enumerate(findings, start=1)
