@@ -20,6 +20,10 @@ class ArticlesConfig(AppConfig):
         set_retraction_source(citations_retracted_among)
         # The publication record follows every change that changes what the public may see.
         receivers.connect()
+        # E-mail notifications of the editorial loop (articles.publishing.notifications).
+        from articles.publishing import notifications
+
+        notifications.connect()
         # Publication changes purge shared caches (Varnish, a CDN) by surrogate key, after commit.
         purge.connect_signals()
         # A cited source retracted (or under concern): its live pages are flagged, sent for

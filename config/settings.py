@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "axes",
     "ckeditor",
     "pgtrigger",
+    "django_tasks_db",
+    "notifications",
     "references",
     "reviews",
     "articles",
@@ -363,6 +365,23 @@ CKEDITOR_CONFIGS = {
         "linkShowTargetTab": False,
     },
 }
+
+# --- Background tasks: e-mail notifications -----------------------------------------------
+# Production: a queue in the database (django-tasks-db), worked through by `manage.py db_worker`
+# (run it beside gunicorn; README "Running in production"), so a slow mail server never slows a
+# request. With TASKS_IMMEDIATE (the default when DEBUG is on, as in `make run`) each e-mail is
+# sent at once, in the request, and no worker is needed.
+TASKS_IMMEDIATE = env_bool("TASKS_IMMEDIATE", DEBUG)
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
+        if TASKS_IMMEDIATE
+        else "django_tasks_db.DatabaseBackend"
+    }
+}
+# A failed send is tried again this many times, NOTIFICATION_RETRY_SECONDS apart, doubling.
+NOTIFICATION_RETRIES = env_int("NOTIFICATION_RETRIES", 5)
+NOTIFICATION_RETRY_SECONDS = env_int("NOTIFICATION_RETRY_SECONDS", 60)
 
 # --- PubMed (references) ------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Notifications are sent at once in tests; the worker's retries are tested with the database
+# queue explicitly (tests/notifications).
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 # django-axes stays on, configured as in production, so the lockout is tested for real. Its
 # backend needs the request, which `Client.login()` does not pass (axes then raises

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 export DJANGO_DEBUG=0
+# A local trial runs no task worker: e-mails are sent at once (production runs `db_worker`).
+export TASKS_IMMEDIATE="${TASKS_IMMEDIATE:-1}"
 export DJANGO_HTTPS="${DJANGO_HTTPS:-0}"
 export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}"
 if [[ -z "${DJANGO_SECRET_KEY:-}" ]] && ! grep -qs '^DJANGO_SECRET_KEY=.' .env; then

@@ -33,6 +33,7 @@ from django_ratelimit.core import get_usage
 
 from articles.content.models import Article
 from articles.public.models import ProblemReport
+from articles.publishing.notifications import notify_report
 from config.middleware import CONTROL_CHARACTERS
 
 MAX_MESSAGE_LENGTH = 2000
@@ -164,4 +165,5 @@ def problem_report_create(
     )
     report.full_clean()
     report.save()
+    notify_report(report=report)
     return report

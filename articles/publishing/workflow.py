@@ -29,6 +29,7 @@ from django.db.models import F
 from articles.content.models import Article, ArticleRevision
 from articles.content.services import article_citations_fetch, revision_create
 from articles.publishing.models import ScheduledPublication
+from articles.publishing.notifications import notify_published
 from articles.publishing.publication import publication_sync
 from references.services import OFFLINE
 from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
@@ -260,6 +261,7 @@ def article_publish(
             published = _set_live(
                 article=locked, revision=stored, signoff=signoff, user=user, now=now
             )
+            notify_published(article=locked, revision=stored, signoff=signoff)
     except PublishRefused as refusal:
         _audit_tampering(refusal, revision=revision, user=user, now=now)
         raise

@@ -31,12 +31,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from notifications.models import Notification
+from notifications.services import notify
 from reviews.models import AuditEvent
 from reviews.services.audit import audit_record
 
@@ -175,15 +175,6 @@ def _recipients(user: AbstractBaseUser) -> list[str]:
     return recipients
 
 
-def _send_lock_mail(*, subject: str, body: str, recipients: list[str]) -> None:
-    # A mail server that is down must not turn a refused signature into an error page: the
-    # lock is already in force and audited; the failure is logged for the site admins.
-    try:
-        send_mail(subject, body, None, recipients)
-    except Exception:
-        logger.exception("Could not send the signing-lock e-mail %r to %s", subject, recipients)
-
-
 def signing_failure_after(*, user: AbstractBaseUser, now: datetime) -> bool:
     """
     Lock signing if the wrong password just audited for ``user`` reaches the limit; True if so.
@@ -192,8 +183,8 @@ def signing_failure_after(*, user: AbstractBaseUser, now: datetime) -> bool:
     ``now``). Only the failure that *starts* a lock announces it, so a lock is announced once:
     it writes a ``signing_locked`` audit event (`data`: ``failures``, ``locked_until``) and
     e-mails the physician and the site admins (active members of "Site admins" and active
-    superusers with an address, each once). The mail goes when the surrounding transaction
-    commits (at once outside one); a mail failure is logged, never raised.
+    superusers with an address, each once): a notification, sent by a task after the
+    surrounding transaction commits and tried again if the mail server fails.
     """
     times = _wrong_password_times(user=user, now=now)
     if not times:
@@ -227,11 +218,15 @@ def signing_failure_after(*, user: AbstractBaseUser, now: datetime) -> bool:
         "If this was not you, tell a site administrator now: someone may be trying to sign in "
         "your name. Site administrators can see each attempt in the audit trail.\n"
     )
-    recipients = _recipients(user)
-    if recipients:
-        transaction.on_commit(
-            lambda: _send_lock_mail(subject=subject, body=body, recipients=recipients)
-        )
+    # Recorded with the lock and sent by the task worker after the commit: a slow or failing
+    # mail server neither delays the refusal nor loses the e-mail (it is tried again).
+    notify(
+        kind=Notification.Kind.LOCKOUT,
+        key=f"lockout:{user.pk}:{until.isoformat()}",
+        recipients=_recipients(user),
+        subject=subject,
+        body=body,
+    )
     return True
 
 

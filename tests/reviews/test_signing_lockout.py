@@ -1,8 +1,6 @@
 """Signing lockout: wrong signing passwords lock signing for a while; the lock is announced once."""
 
 from datetime import UTC, datetime, timedelta
-from smtplib import SMTPException
-from unittest import mock
 
 import pytest
 import time_machine
@@ -208,18 +206,22 @@ def test_a_login_without_a_reviewer_profile_is_named_by_username(
     assert mail.outbox[0].subject == "Signing locked for jroe"
 
 
-def test_a_mail_failure_is_logged_and_never_reaches_the_signing_service(
-    physician, locks, caplog, django_capture_on_commit_callbacks
+def test_a_mail_failure_never_reaches_the_signing_service_and_the_mail_is_kept_to_retry(
+    physician, locks, settings, django_capture_on_commit_callbacks
 ):
+    from notifications.models import Notification
+    from tests.mail import FAILING, FlakyBackend
+
+    settings.MAILERS = FAILING
+    FlakyBackend.failures = 1
     for n in range(4):
         refuse(physician.user, T + n * MINUTE)
-    with (
-        mock.patch("reviews.services.lockout.send_mail", side_effect=SMTPException("server down")),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with django_capture_on_commit_callbacks(execute=True):
         assert wrong_password(physician.user, T + 4 * MINUTE) is True
     assert locks.count() == 1
-    assert "Could not send the signing-lock e-mail" in caplog.text
+    notification = Notification.objects.get(kind="lockout")
+    assert notification.sent_at is None and "SMTPException" in notification.last_error
+    assert mail.outbox == []
 
 
 def test_the_site_admins_group_is_the_one_setup_site_creates():
