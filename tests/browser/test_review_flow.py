@@ -49,7 +49,10 @@ def sign_from_queue(page: Page, base_url: str, title: str, revision_number: int)
     expect(row.locator("td").first).to_have_text(str(revision_number))
     row.get_by_role("link", name=title).click()
     expect(page.locator("h1").first).to_contain_text(f"revision {revision_number}")
+    expect(page.locator("input[name=_sign]")).to_have_value("Sign decision")
     page.get_by_role("radio", name="Approved").check()
+    # review_decision.js names the decision on the button.
+    expect(page.locator("input[name=_sign]")).to_have_value("Approve and sign")
     page.get_by_role("radio", name="None to declare").check()
     page.locator("#id_attested").check()
     page.fill("#id_password", REVIEWER_PASSWORD)
@@ -112,8 +115,8 @@ def test_write_review_publish_edit_and_republish(browser: Browser, live_server):
     change_url = f"{base}/admin/articles/article/{article.pk}/change/"
 
     editor.goto(change_url)
-    editor.click("button[name=_submit_for_review]")
-    expect(editor.locator(".messagelist")).to_contain_text("Revision 1 was sent for medical review")
+    editor.click("input[name=_save_and_submit]")
+    expect(editor.locator(".messagelist")).to_contain_text("revision 1 was sent for medical review")
 
     # The reviewer sees the uncited percentage flagged, and signs.
     reviewer = logged_in(browser, base, "drroe", REVIEWER_PASSWORD)
@@ -160,8 +163,8 @@ def test_write_review_publish_edit_and_republish(browser: Browser, live_server):
     # whole seconds: make sure the second signature falls in a later second than the first.
     time.sleep(max(0.0, 1.1 - (timezone.now() - signed_at(1)).total_seconds()))
     editor.goto(change_url)
-    editor.click("button[name=_submit_for_review]")
-    expect(editor.locator(".messagelist")).to_contain_text("Revision 2 was sent for medical review")
+    editor.click("input[name=_save_and_submit]")
+    expect(editor.locator(".messagelist")).to_contain_text("revision 2 was sent for medical review")
     sign_from_queue(reviewer, base, "Low back pain", 2)
     public.goto(article_url)
     assert public.locator("main").inner_text() == published_main

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ from articles.content.services import (
     revision_create,
     topic_save,
 )
-from articles.publishing.admin import publishing, review
+from articles.publishing.admin import preview, publishing, review
 from references.services import OFFLINE
 from reviews import policy
 
@@ -117,7 +118,15 @@ class ArticleAdmin(admin.ModelAdmin):
     Articles. Saving goes through the services: `article_create`/`article_update` in
     `save_model`, then the inlines, then `revision_create` once the whole draft is stored.
     The admin wraps the request in one transaction, so a refused save stores nothing.
+
+    "Save and send for review" saves exactly as "Save" does, then, once the admin's
+    transaction has committed, sends the saved draft for review (`changeform_view`): a send
+    never leaves edits on screen behind. "Preview" renders the unsaved form (`preview`).
     """
+
+    class Media:
+        # Warns before leaving the form with unsaved changes (CKEditor's included).
+        js = ["articles/unsaved_changes.js"]
 
     form = ArticleAdminForm
     change_form_template = "admin/articles/article/change_form.html"
@@ -142,7 +151,7 @@ class ArticleAdmin(admin.ModelAdmin):
         "next_review_due",
         "review_status",
     ]
-    list_filter = [StatusFilter, ReviewDueFilter, "topics", "authors"]
+    list_filter = [StatusFilter, ReviewDueFilter, "needs_review", "topics", "authors"]
     search_fields = ["title", "body"]
     list_select_related = ["live_revision"]
 
@@ -243,6 +252,12 @@ class ArticleAdmin(admin.ModelAdmin):
             path(
                 "due-reviews/", view(self.due_reviews_view), name="{}_{}_due_reviews".format(*info)
             ),
+            path("add/preview/", view(self.preview_view), name="{}_{}_add_preview".format(*info)),
+            path(
+                "<path:object_id>/preview/",
+                view(self.preview_view),
+                name="{}_{}_preview".format(*info),
+            ),
             *workflow,
             path(
                 "<path:object_id>/revisions/",
@@ -265,6 +280,9 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def due_reviews_view(self, request):
         return review.due_view(self, request)
+
+    def preview_view(self, request, object_id=None):
+        return preview.preview_view(self, request, object_id)
 
     def submit_view(self, request, object_id):
         return publishing.submit_view(self, request, object_id)
@@ -289,11 +307,63 @@ class ArticleAdmin(admin.ModelAdmin):
         # article's row: a slow or hanging PubMed never holds the database, and the editor gets
         # its message within PUBMED_SAVE_DEADLINE with the typed text kept in the form.
         request.citations_problem = None
-        if request.method == "POST" and "body" in request.POST and (
-            self.has_add_permission(request) or self.has_change_permission(request)
+        request.article_saved_for_review = None
+        if (
+            request.method == "POST"
+            and "body" in request.POST
+            and (self.has_add_permission(request) or self.has_change_permission(request))
         ):
             request.citations_problem = article_citations_prefetch(body=request.POST["body"])
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method == "POST" and publishing.SAVE_AND_SUBMIT in request.POST:
+            # The admin's transaction has committed here: sending for review makes the revision
+            # in its own transaction, and may ask PubMed first, which it must not do inside one.
+            publishing.submit_saved(request, request.article_saved_for_review)
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if publishing.SAVE_AND_SUBMIT in request.POST:
+            return self._saved_for_review(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if publishing.SAVE_AND_SUBMIT in request.POST:
+            return self._saved_for_review(request, obj)
+        return super().response_change(request, obj)
+
+    def _saved_for_review(self, request, obj):
+        # Saved; `changeform_view` sends it once the transaction is over, and says so.
+        request.article_saved_for_review = obj
+        return HttpResponseRedirect(
+            reverse(
+                "admin:articles_article_change", args=[obj.pk], current_app=self.admin_site.name
+            )
+        )
+
+    def _editing_context(self, request, article=None) -> dict:
+        """The editing-loop buttons of the form (preview, save and send), for those who edit."""
+        if article is None:
+            if not self.has_add_permission(request):
+                return {}
+            url = reverse("admin:articles_article_add_preview", current_app=self.admin_site.name)
+        else:
+            if not self.has_change_permission(request, article):
+                return {}
+            url = reverse(
+                "admin:articles_article_preview",
+                args=[article.pk],
+                current_app=self.admin_site.name,
+            )
+        return {
+            "editing_loop": {
+                "preview_url": url,
+                "can_submit": request.user.has_perm("articles.change_article"),
+            }
+        }
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **self._editing_context(request)}
+        return super().add_view(request, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -313,6 +383,7 @@ class ArticleAdmin(admin.ModelAdmin):
         article = self.get_object(request, object_id)
         if article is not None:
             extra_context.update(publishing.panel_context(article=article, user=request.user))
+            extra_context.update(self._editing_context(request, article))
             extra_context["reference_links"] = self.reference_links(article)
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -1,5 +1,6 @@
 """
-The publishing panel of an article's change page: send for review, publish, schedule, unpublish.
+The publishing panel of an article's change page: the physician's latest decision, send for
+review (with the article form's "Save and send for review"), publish, schedule, unpublish.
 
 Each button posts to its own admin URL, which calls the service in `articles.publishing.workflow`
 and redirects back to the change page with a message. The services hold every rule; these views
@@ -28,6 +29,9 @@ from articles.publishing.workflow import (
     can_publish,
 )
 from reviews.models import ReviewRequest, SignOff
+
+# The article form's button that saves, then sends the saved draft for review.
+SAVE_AND_SUBMIT = "_save_and_submit"
 
 
 class ScheduleForm(forms.Form):
@@ -63,6 +67,19 @@ def approved_unpublished_revision(article: Article) -> ArticleRevision | None:
     return newest
 
 
+def latest_decision(article: Article) -> SignOff | None:
+    """
+    The newest physician's decision (approval or changes requested) on any revision of
+    `article`, with its revision and signer: what the editor must read before editing on.
+    """
+    return (
+        SignOff.objects.filter(revision__article=article)
+        .select_related("revision")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
 def panel_context(*, article: Article, user) -> dict:
     """What the change page's "Medical review and publishing" panel shows."""
     info = "admin:articles_article_{}"
@@ -81,6 +98,7 @@ def panel_context(*, article: Article, user) -> dict:
             "is_live": article.live_revision_id is not None,
             "live_number": article.live_revision.number if article.live_revision_id else None,
             "open_request": open_request,
+            "latest_decision": latest_decision(article),
             "approved": approved_unpublished_revision(article),
             "scheduled": scheduled,
             "schedule_form": ScheduleForm(),
@@ -133,9 +151,42 @@ def _refused(request, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
 
 
+def submit_saved(request, article: Article | None) -> None:
+    """
+    The second half of "Save and send for review": send `article`, just saved by the article
+    form, for review, and tell the editor what happened. `article` is None when the form was
+    refused, and then nothing is sent. Call it after the admin's transaction has committed.
+    """
+    if article is None:
+        messages.error(
+            request,
+            "Not sent for review: the form was not saved. Correct the problems below, then "
+            "press “Save and send for review” again.",
+        )
+        return
+    try:
+        review = article_submit_for_review(
+            article=article, user=request.user, note=request.POST.get("review_note", "")
+        )
+    except ValidationError as error:
+        messages.error(
+            request,
+            f"“{article}” was saved, but not sent for review: {' '.join(error.messages)}",
+        )
+    else:
+        messages.success(
+            request,
+            f"“{article}” was saved, and revision {review.revision.number} was sent "
+            "for medical review.",
+        )
+
+
 @_post_only
 def submit_view(model_admin, request, object_id):
-    """Send the stored draft for medical review."""
+    """
+    Send the stored draft for medical review. The change page no longer posts here (its
+    button saves the form first, `SAVE_AND_SUBMIT`); kept for callers that send without a form.
+    """
     article = _article(model_admin, request, object_id)
     try:
         review = article_submit_for_review(

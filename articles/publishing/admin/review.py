@@ -29,7 +29,7 @@ from articles.publishing.admin.highlight import highlight_sentences
 from articles.publishing.presentation import article_page_context
 from articles.publishing.review_state import review_state_for
 from reviews import checks, policy
-from reviews.models import SignOff
+from reviews.models import ReviewRequest, SignOff
 from reviews.selectors import review_queue
 from reviews.services import SignOffRefused, signoff_create
 
@@ -95,6 +95,50 @@ class SignOffForm(forms.Form):
         if data.get("conflict") == "none":
             data["conflict_of_interest"] = ""
         return data
+
+
+# What the sign button says for each decision; without a decision chosen it names none, so
+# that it is right whatever the physician picks when no script runs (review_decision.js
+# switches it as the radio changes).
+SIGN_LABELS = {
+    SignOff.Decision.APPROVED: "Approve and sign",
+    SignOff.Decision.CHANGES_REQUESTED: "Request changes",
+}
+SIGN_LABEL_DEFAULT = "Sign decision"
+
+
+def sign_button(form: SignOffForm) -> dict:
+    """The sign button's label (from the posted decision, if any) and the labels to switch to."""
+    chosen = form.data.get("decision") if form.is_bound else None
+    return {
+        "label": SIGN_LABELS.get(chosen, SIGN_LABEL_DEFAULT),
+        "default": SIGN_LABEL_DEFAULT,
+        "approved": SIGN_LABELS[SignOff.Decision.APPROVED],
+        "changes_requested": SIGN_LABELS[SignOff.Decision.CHANGES_REQUESTED],
+    }
+
+
+def decided_request(revision: ArticleRevision) -> tuple[ReviewRequest | None, SignOff | None]:
+    """
+    The revision's newest review request when it is decided and none is open, with the
+    decision that closed it (the first sign-off after it was sent); (None, None) otherwise.
+
+    A decided request is not signed again: a second identical approval would add nothing but
+    a duplicate line on the public review history. Sending the revision for review again (a
+    periodic re-review) opens a new request, and the form with it.
+    """
+    requests = list(revision.review_requests.order_by("-submitted_at", "-pk")[:1])
+    if not requests or requests[0].state not in (
+        ReviewRequest.State.APPROVED,
+        ReviewRequest.State.CHANGES_REQUESTED,
+    ):
+        return None, None
+    request = requests[0]
+    decision = (
+        revision.signoffs.filter(signed_at__gte=request.submitted_at).order_by("pk").first()
+        or revision.signoffs.order_by("-pk").first()
+    )
+    return request, decision
 
 
 def _context(model_admin, request, title: str, **extra):
@@ -179,9 +223,17 @@ def review_view(model_admin, request, revision_id):
     may_sign = can_sign_here(user)
     form = SignOffForm(request.POST if request.method == "POST" else None)
     refusal = None
+    decided, decision = decided_request(revision)
     if request.method == "POST":
         if not may_sign:
             raise PermissionDenied
+        if decided is not None:
+            messages.error(
+                request,
+                f"Not signed: this review request was already decided "
+                f"({decided.get_state_display().lower()}). Nothing was added.",
+            )
+            return HttpResponseRedirect(request.path)
         if form.is_valid():
             data = form.cleaned_data
             # No transaction is open here (ATOMIC_REQUESTS is off and this view adds none):
@@ -237,7 +289,11 @@ def review_view(model_admin, request, revision_id):
         intact=revision.compute_hash() == revision.content_hash,
         signoffs=list(revision.signoffs.order_by("-pk")),
         open_request=revision.review_requests.filter(state="open").first(),
-        form=form if may_sign else None,
+        decided=decided,
+        decision=decision,
+        form=form if may_sign and decided is None else None,
+        may_sign=may_sign,
+        sign_button=sign_button(form),
         refusal=refusal,
         preview_url=reverse("articles:preview", args=[revision.pk]),
     )
