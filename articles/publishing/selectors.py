@@ -54,6 +54,23 @@ def citations_retracted_among(pmids) -> set[str]:
     )
 
 
+def citation_abstracts_among(pmids) -> dict[str, str]:
+    """
+    {pmid: abstract} for the cited papers whose stored citation has an abstract.
+
+    For the review screen: the abstract is metadata the physician reads to judge a source; it
+    is not part of the revision's snapshot (readers never see it), so it is read from the
+    stored citation.
+    """
+    from references.models import Citation
+
+    return dict(
+        Citation.objects.filter(pmid__in=[str(pmid) for pmid in pmids])
+        .exclude(abstract="")
+        .values_list("pmid", "abstract")
+    )
+
+
 def citation_notices_among(pmids) -> dict[str, str]:
     """{pmid: the notice as a reviewer reads it} for the cited papers under any notice."""
     from articles.publishing.retractions import notice_date_text, notice_sentence

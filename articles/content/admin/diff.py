@@ -5,6 +5,10 @@ Each snapshot is flattened into labelled lines (the body split at block elements
 paragraph or list item is one line) and compared with difflib. Removed lines are wrapped in
 `<del>`, added ones in `<ins>`; a changed line also marks the changed words inside it. All
 content is escaped: a diff shows markup as text and never renders it.
+
+Two flattenings: `snapshot_lines` keeps the body's HTML source (the revision history, where
+editors compare markup), `visible_lines` keeps only the text a reader sees, with headings and
+list items named as such (the physician's review screen).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from reviews.checks import html_paragraphs
 
 _BLOCK_START = re.compile(
     r"(?=<(?:p|h[1-6]|li|ul|ol|table|thead|tbody|tr|blockquote|figure|figcaption|hr)\b)", re.I
@@ -34,6 +40,55 @@ def snapshot_lines(snapshot: dict[str, Any]) -> list[str]:
     for entry in snapshot.get("faq", []):
         lines.append(f"FAQ question: {entry.get('question', '')}")
         lines.append(f"FAQ answer: {entry.get('answer', '')}")
+    for number, citation in enumerate(snapshot.get("citations", []), start=1):
+        pmid = citation.get("pmid") or "none"
+        lines.append(f"Reference {number}: {citation.get('text', '')} (PMID {pmid})")
+    return lines
+
+
+_LEADING_TAG = re.compile(r"^\s*<([a-z0-9]+)\b", re.I)
+# How a block of the body is shown in the text diff; a paragraph is shown as plain text.
+_BLOCK_PREFIX = {
+    **{f"h{level}": "Heading: " for level in range(1, 7)},
+    "li": "• ",
+    "blockquote": "Quote: ",
+    "figcaption": "Caption: ",
+}
+
+
+def _visible_text(html: str) -> str:
+    """The text a reader sees of an HTML fragment, on one line, without tags."""
+    return " ".join(html_paragraphs(html))
+
+
+def _body_text_lines(html: str) -> list[str]:
+    """One line per block of the body: its visible text, prefixed for headings and list items."""
+    lines = []
+    for block in _BLOCK_START.sub("\n", html or "").split("\n"):
+        tag = _LEADING_TAG.match(block)
+        separator = " | " if tag and tag.group(1).lower() == "tr" else " "
+        text = separator.join(html_paragraphs(block))
+        if text:
+            lines.append(_BLOCK_PREFIX.get(tag.group(1).lower() if tag else "", "") + text)
+    return lines
+
+
+def visible_lines(snapshot: dict[str, Any]) -> list[str]:
+    """
+    The snapshot as the lines of text a reader sees, in page order: no tags, the body's
+    paragraphs bare, headings prefixed "Heading: " and list items "• ".
+    """
+    lines = [f"Title: {snapshot.get('title', '')}", f"Standfirst: {snapshot.get('standfirst', '')}"]
+    lines += [f"Key takeaway: {text}" for text in snapshot.get("takeaways", [])]
+    lines += _body_text_lines(snapshot.get("body", ""))
+    for item in snapshot.get("comparisons", []):
+        term, explanation = (
+            _visible_text(str(item.get(key, ""))) for key in ("term", "explanation")
+        )
+        lines.append(f"Comparison: {term}: {explanation}")
+    for entry in snapshot.get("faq", []):
+        lines.append(f"FAQ question: {_visible_text(str(entry.get('question', '')))}")
+        lines.append(f"FAQ answer: {_visible_text(str(entry.get('answer', '')))}")
     for number, citation in enumerate(snapshot.get("citations", []), start=1):
         pmid = citation.get("pmid") or "none"
         lines.append(f"Reference {number}: {citation.get('text', '')} (PMID {pmid})")
@@ -96,7 +151,60 @@ def diff_snapshots(
     unchanged lines are kept around each change and longer unchanged runs are folded into a
     "skipped" line ("… 12 unchanged lines …").
     """
-    a, b = snapshot_lines(old), snapshot_lines(new)
+    return _diff_lines(snapshot_lines(old), snapshot_lines(new), context=context)
+
+
+def diff_visible_text(
+    old: dict[str, Any], new: dict[str, Any], *, context: int | None = None
+) -> list[DiffLine]:
+    """
+    The diff of the text readers see (`visible_lines`), from `old` to `new`: changed words
+    marked inside each changed block, no HTML tags. `context` folds unchanged runs as
+    `diff_snapshots` does.
+    """
+    return _diff_lines(visible_lines(old), visible_lines(new), context=context)
+
+
+# Below this similarity a changed line is shown as removed and a new one added, rather than
+# as one line with words changed (difflib.Differ's cutoff).
+_SIMILAR = 0.5
+# Past this many line pairs, pairing lines by similarity costs more than it helps.
+_PAIRING_LIMIT = 2500
+
+
+def _replaced(old: list[str], new: list[str]) -> list[DiffLine]:
+    """
+    Lines `old` replaced by `new`: each old line paired with its most similar new line shows
+    which words changed inside it (as difflib.Differ pairs lines); the rest are removed or
+    added whole.
+    """
+    best, pair = _SIMILAR, None
+    if old and new and len(old) * len(new) <= _PAIRING_LIMIT:
+        for i, old_line in enumerate(old):
+            for j, new_line in enumerate(new):
+                ratio = difflib.SequenceMatcher(
+                    None, _WORDS.findall(old_line), _WORDS.findall(new_line), autojunk=False
+                ).ratio()
+                if ratio > best:
+                    best, pair = ratio, (i, j)
+    if pair is None:
+        return [
+            DiffLine("removed", mark_safe(f"<del>{escape(line)}</del>"))  # noqa: S308
+            for line in old
+        ] + [
+            DiffLine("added", mark_safe(f"<ins>{escape(line)}</ins>"))  # noqa: S308
+            for line in new
+        ]
+    i, j = pair
+    removed, added = _word_diff(old[i], new[j])
+    return (
+        _replaced(old[:i], new[:j])
+        + [DiffLine("removed", removed), DiffLine("added", added)]
+        + _replaced(old[i + 1 :], new[j + 1 :])
+    )
+
+
+def _diff_lines(a: list[str], b: list[str], *, context: int | None) -> list[DiffLine]:
     result: list[DiffLine] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     opcodes = matcher.get_opcodes()
@@ -111,12 +219,5 @@ def diff_snapshots(
                 removed, added = _word_diff(old_line, new_line)
                 result += [DiffLine("removed", removed), DiffLine("added", added)]
         else:
-            result += [
-                DiffLine("removed", mark_safe(f"<del>{escape(line)}</del>"))  # noqa: S308
-                for line in a[i1:i2]
-            ]
-            result += [
-                DiffLine("added", mark_safe(f"<ins>{escape(line)}</ins>"))  # noqa: S308
-                for line in b[j1:j2]
-            ]
+            result += _replaced(a[i1:i2], b[j1:j2])
     return result

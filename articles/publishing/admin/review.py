@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from articles.content.admin.diff import diff_snapshots
+from articles.content.admin.diff import diff_visible_text
 from articles.content.models import ArticleRevision, RevisionCitation
 from articles.content.permissions import can_sign_here, can_view_reviews
 from articles.publishing import selectors
@@ -118,6 +118,42 @@ def sign_button(form: SignOffForm) -> dict:
     }
 
 
+# The service's refusals that concern one field of the form, by the refusal's code.
+REFUSAL_FIELDS = {"wrong_password": "password", "not_attested": "attested"}
+
+# The form's fields as the error summary names them (the attestation's label is a paragraph).
+SUMMARY_NAMES = {
+    "decision": "Decision",
+    "comment": "Comment",
+    "conflict": "Conflict of interest",
+    "conflict_of_interest": "Declaration",
+    "attested": "Attestation",
+    "password": "Your password",
+}
+
+
+def error_summary(form: SignOffForm, refusal: str | None) -> list[dict]:
+    """
+    Every reason the post signed nothing, in the form's order, for the summary at the top of
+    the decision card: {"message", "anchor"}, the anchor being the id of the field to fix
+    (the first radio of a group), or "" when no field can fix it.
+    """
+    items = [{"message": refusal, "anchor": ""}] if refusal else []
+    if not form.is_bound:
+        return items
+    items += [{"message": str(error), "anchor": ""} for error in form.non_field_errors()]
+    for name, field in form.fields.items():
+        for error in form.errors.get(name, []):
+            if name not in SUMMARY_NAMES:  # the hidden content hash: only a reload fixes it
+                items.append({"message": str(error), "anchor": ""})
+                continue
+            bound = form[name]
+            radios = isinstance(field.widget, forms.RadioSelect)
+            anchor = f"{bound.auto_id}_0" if radios else bound.auto_id
+            items.append({"message": f"{SUMMARY_NAMES[name]}: {error}", "anchor": anchor})
+    return items
+
+
 def decided_request(revision: ArticleRevision) -> tuple[ReviewRequest | None, SignOff | None]:
     """
     The revision's newest review request when it is decided and none is open, with the
@@ -177,7 +213,9 @@ def _public_rendering(request, revision: ArticleRevision, review) -> SafeString:
     return mark_safe(html)  # noqa: S308 - rendered by our own template from sanitised HTML
 
 
-def _references(snapshot, retracted: set[str], notices: dict[str, str]) -> list[dict]:
+def _references(
+    snapshot, retracted: set[str], notices: dict[str, str], abstracts: dict[str, str]
+) -> list[dict]:
     rows = []
     for number, citation in enumerate(snapshot.get("citations", []), start=1):
         pmid = str(citation.get("pmid") or "")
@@ -194,6 +232,7 @@ def _references(snapshot, retracted: set[str], notices: dict[str, str]) -> list[
                 # paper after the revision was made, so the snapshot's flag can be stale.
                 "retracted": pmid in retracted,
                 "notice": notices.get(pmid, ""),
+                "abstract": abstracts.get(pmid, ""),
             }
         )
     return rows
@@ -251,6 +290,10 @@ def review_view(model_admin, request, revision_id):
                 )
             except SignOffRefused as error:
                 refusal = error.message
+                # A refusal about one field is shown at that field too (and marks it invalid).
+                if error.code in REFUSAL_FIELDS:
+                    form.add_error(REFUSAL_FIELDS[error.code], refusal)
+                    refusal = None
             else:
                 messages.success(
                     request,
@@ -278,9 +321,12 @@ def review_view(model_admin, request, revision_id):
         article=revision.article,
         rendering=mark_safe(rendering),  # noqa: S308 - our rendering, with <mark> elements added
         previous=previous,
-        diff=diff_snapshots(previous.snapshot, snapshot, context=3) if previous else None,
+        diff=diff_visible_text(previous.snapshot, snapshot, context=3) if previous else None,
         references=_references(
-            snapshot, retracted, selectors.citation_notices_among(checks.cited_pmids(snapshot))
+            snapshot,
+            retracted,
+            selectors.citation_notices_among(checks.cited_pmids(snapshot)),
+            selectors.citation_abstracts_among(checks.cited_pmids(snapshot)),
         ),
         findings=[
             (finding, f"finding-{n}" if f"finding-{n}" in marked else "")
@@ -294,7 +340,7 @@ def review_view(model_admin, request, revision_id):
         form=form if may_sign and decided is None else None,
         may_sign=may_sign,
         sign_button=sign_button(form),
-        refusal=refusal,
+        error_summary=error_summary(form, refusal) if request.method == "POST" else [],
         preview_url=reverse("articles:preview", args=[revision.pk]),
     )
     return TemplateResponse(request, "admin/articles/review_screen.html", context)
