@@ -6,8 +6,12 @@ first, filtered by status, with actions to move reports along. The reader's mess
 are shown read-only: they are the reader's words, and editors write in `editor_notes`.
 """
 
+from urllib.parse import quote, urlencode
+
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from articles.content.admin.forms import rich_text_widget
 from articles.public.models import CorrectionNote, ProblemReport, ProblemReportStatus, SitePage
@@ -61,10 +65,12 @@ class ProblemReportAdmin(admin.ModelAdmin):
     search_fields = ["message", "email", "article__title", "article__slug"]
     ordering = ["-created_at", "-pk"]
     date_hierarchy = "created_at"
-    readonly_fields = ["article", "revision", "message", "email", "created_at", "ip_hash"]
+    readonly_fields = [
+        "article", "revision", "message", "email", "created_at", "ip_hash", "next_steps",
+    ]
     fieldsets = [
         ("What the reader reported", {"fields": ["article", "revision", "message", "email"]}),
-        ("Triage", {"fields": ["status", "editor_notes"]}),
+        ("Triage", {"fields": ["next_steps", "status", "editor_notes"]}),
         ("Record", {"fields": ["created_at", "ip_hash"], "classes": ["collapse"]}),
     ]
     actions = [_status_action(status) for status in ProblemReportStatus]
@@ -72,6 +78,37 @@ class ProblemReportAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Reports come from readers through the public form only.
         return False
+
+    @admin.display(description="Next step")
+    def next_steps(self, obj):
+        """One click to a correction note for the page, or to a reply to the reader."""
+        if obj is None or obj.pk is None:
+            return "-"
+        draft = (
+            f"Corrected on the basis of a reader's report of {obj.created_at:%d %B %Y}: "
+            "[say what was wrong and what the page says now]."
+        )
+        links = [
+            (
+                reverse("admin:articles_correctionnote_add")
+                + "?"
+                + urlencode({"article": obj.article_id, "text": draft}),
+                "Write a correction note for this page",
+            )
+        ]
+        if obj.email:
+            subject = f"Your report about '{obj.article.title}'"
+            body = (
+                f"Thank you for your report of {obj.created_at:%d %B %Y} about "
+                f"'{obj.article.title}'. You wrote:\n\n> {obj.message}\n\n"
+            )
+            links.append(
+                (
+                    f"mailto:{quote(obj.email)}?subject={quote(subject)}&body={quote(body)}",
+                    "Reply to the reader by e-mail",
+                )
+            )
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) or format_html("-")
 
     @admin.display(description="Message")
     def short_message(self, obj):
