@@ -319,6 +319,10 @@ def _signoff_append(
     """Write the signed sign-off at the head of the chain, close requests, audit, notify."""
     using = SignOff.objects.db
     _lock_chain(using)
+    # The signing time is read again once the chain is ours: another physician who signed
+    # while this one waited for the lock is before it in the chain and in time, so only a
+    # clock that is really behind is refused below (not a signature made at the same moment).
+    now = max(now, timezone.now())
     head = SignOff.objects.order_by("-pk").only("record_hash", "signed_at").first()
     if head is not None and now < head.signed_at:
         # The chain's order is the order of signing. A clock behind the newest record (clock

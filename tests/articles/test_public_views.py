@@ -166,9 +166,13 @@ def test_an_old_slug_of_an_unpublished_article_is_404(client):
 def test_home_lists_featured_and_latest_live_articles_and_topics(client):
     topic = TopicFactory(name="Migraine")
     featured = ArticleFactory(title="Featured page", featured=True, topics=[topic], live=True)
+    ArticleFactory(title="Ordinary page", topics=[topic], live=True)
     ArticleFactory(title="Draft page", topics=[TopicFactory(name="Empty topic")])
     page = client.get(reverse("articles:home")).content.decode()
-    assert featured.title in page
+    featured_section, latest_section = page.split('id="latest-heading"')
+    # The featured section shows the featured page only; the latest shows both, newest first.
+    assert featured.title in featured_section and "Ordinary page" not in featured_section
+    assert latest_section.index("Ordinary page") < latest_section.index(featured.title)
     assert "Draft page" not in page
     assert "Migraine</a>" in page and "Empty topic" not in page
 

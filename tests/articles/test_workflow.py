@@ -153,7 +153,11 @@ def test_only_editors_and_superusers_publish(article, editor):
         with pytest.raises(PublishRefused, match="Only editors") as refused:
             article_publish(article=article, revision=revision, user=outsider)
         assert refused.value.code == "permission"
-    assert article_publish(article=article, revision=revision, user=AdminUserFactory())
+    article.refresh_from_db()
+    assert article.live_revision is None
+    article_publish(article=article, revision=revision, user=AdminUserFactory())
+    article.refresh_from_db()
+    assert article.live_revision == revision
 
 
 def test_approving_a_new_revision_does_not_change_the_public_page_until_published(

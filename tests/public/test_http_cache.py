@@ -353,6 +353,9 @@ class _PurgeRecorder(http.server.BaseHTTPRequestHandler):
 
 
 def test_the_varnish_backend_sends_purge_with_the_keys_in_xkey_purge(settings, caplog):
+    # The recorder is shared by the class: start empty, also when the suite runs twice in one
+    # process (mutmut runs it again after collecting its stats).
+    _PurgeRecorder.received.clear()
     server = http.server.HTTPServer(("127.0.0.1", 0), _PurgeRecorder)
     thread = threading.Thread(target=server.handle_request, daemon=True)
     thread.start()

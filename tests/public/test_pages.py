@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from articles.content.services import article_update, revision_create
 from articles.models import CorrectionNote, SitePage
@@ -150,10 +151,19 @@ def test_the_header_and_footer_link_every_site_section(client):
 
 def test_review_dates_on_the_page_come_from_the_latest_approval(client):
     article = ArticleFactory()
-    make_live(article)
-    later = approve(article.live_revision, now=timezone.now() + timedelta(seconds=1))
+    first = timezone.now() - timedelta(days=300)
+    with time_machine.travel(first):
+        make_live(article)
+    later = approve(article.live_revision)  # a re-review today of the unchanged content
     page = client.get(article.get_absolute_url()).content.decode()
+
+    def stamp_date(label, instant):
+        stamp = dateformat.format(timezone.localtime(instant), r"Y-m-d\TH:i:sO")
+        return f'<dt>{label}</dt><dd><time datetime="{stamp}">'
+
     assert f'href="{later.reviewer.get_absolute_url()}">{later.printed_name}' in page
+    assert stamp_date("Last reviewed", later.signed_at) in page
+    assert stamp_date("Next review due", later.signed_at + timedelta(days=365)) in page
 
 
 def _history_of_an_article_with(updates: int):

@@ -171,7 +171,8 @@ def test_expired_licence_is_refused_naming_the_date(revision, password):
 
 def test_licence_is_valid_through_its_expiry_date(revision, password):
     profile = ReviewerProfileFactory(licence_expires_on=timezone.localdate())
-    assert sign(revision, profile.user, password)
+    signoff = sign(revision, profile.user, password)
+    assert (signoff.reviewer, signoff.revision, signoff.decision) == (profile, revision, APPROVED)
 
 
 def test_deactivated_reviewer_is_refused(revision, reviewer, password):

@@ -1,0 +1,153 @@
+"""
+What a page takes from its publication record, and the trail a record leaves: the page's
+dates and topic link come from the record, re-rendering after a deploy rewrites every record,
+and a withdrawal says which page went and why (the log; for tampering, the audit trail, dated
+at the instant of the sync).
+"""
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import lxml.html
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import dateformat, timezone
+
+from articles.publishing.models import Publication
+from articles.publishing.publication import (
+    publication_is_sound,
+    publication_render_all,
+    publication_sync,
+)
+from articles.publishing.workflow import article_unpublish
+from reviews.models import AuditEvent
+from tests.factories.articles import ArticleFactory, EditorFactory, TopicFactory, make_live
+from tests.factories.workflow import sign
+from tests.public.conftest import approve
+from tests.tamper import tamper
+
+pytestmark = pytest.mark.django_db
+LOGGER = "articles.publishing.publication"
+
+
+def medical_web_page(html: str) -> dict:
+    """The page's JSON-LD `MedicalWebPage` node."""
+    (script,) = lxml.html.fromstring(html).xpath('//script[@type="application/ld+json"]')
+    (page,) = [n for n in json.loads(script.text)["@graph"] if n["@type"] == "MedicalWebPage"]
+    return page
+
+
+def logged(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == LOGGER]
+
+
+def test_a_page_updated_after_its_first_publication_says_when_and_links_its_topic(client):
+    topic = TopicFactory(name="Knee pain", slug="knee-pain")
+    article = ArticleFactory(topics=[topic])
+    revision = make_live(article, published_at=timezone.now() - timedelta(days=10))
+    updated = timezone.localtime(revision.created_at)
+
+    page = client.get(article.get_absolute_url()).content.decode()
+
+    assert f'Updated <time datetime="{dateformat.format(updated, r"Y-m-d\TH:i:sO")}">' in page
+    assert (
+        f'<meta property="article:modified_time" content="{dateformat.format(updated, "c")}">'
+        in page
+    )
+    topic_url = reverse("articles:topic", kwargs={"slug": "knee-pain"})
+    assert f'<a href="{topic_url}">Knee pain</a>' in page
+
+
+def test_a_page_first_published_on_the_day_of_its_revision_shows_no_update(client):
+    article = ArticleFactory(live=True)
+    assert "Updated <time" not in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_re_rendering_rewrites_every_record_at_the_instant_given():
+    articles = [ArticleFactory(live=True), ArticleFactory(live=True)]
+    before = {r.article_id: r.generation for r in Publication.objects.all()}
+    now = timezone.now() + timedelta(minutes=5)
+
+    assert publication_render_all(now=now) == 2
+
+    for article in articles:
+        record = Publication.objects.get(article=article)
+        assert record.generation == before[article.pk] + 1
+        assert record.written_at == now
+        assert publication_is_sound(record)
+
+
+def test_unpublishing_logs_which_page_was_withdrawn_and_why(caplog):
+    article = ArticleFactory(live=True)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        article_unpublish(article=article, user=EditorFactory(), reason="Outdated advice.")
+    assert logged(caplog) == [f"Publication of article {article.pk} withdrawn: not published"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revision_changed_in_sql_is_withdrawn_with_its_reason_logged_and_audited_at_once(
+    caplog,
+):
+    article = ArticleFactory(slug="knee-pain", live=True)
+    revision = article.live_revision
+    tamper(
+        "UPDATE articles_articlerevision SET snapshot = %s WHERE id = %s",
+        [json.dumps({**revision.snapshot, "title": "Miracle cure"}), revision.pk],
+    )
+    at = datetime(2031, 5, 4, 3, 2, 1, tzinfo=UTC)
+    reason = "Revision 1 of 'knee-pain' no longer matches its stored hash"
+
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        assert publication_sync(article=article, now=at) is None
+
+    assert not Publication.objects.filter(article=article).exists()
+    assert logged(caplog) == [f"Publication of article {article.pk} withdrawn: {reason}"]
+    event = AuditEvent.objects.get(action=AuditEvent.Action.TAMPER_DETECTED)
+    assert (event.at, event.article_id, event.revision_id) == (at, article.pk, revision.pk)
+    assert event.message == f"{reason}; the page was withdrawn from every public page."
+
+
+def test_moving_a_page_to_a_slower_topic_does_not_push_back_its_due_date_until_a_re_review():
+    fast = TopicFactory(review_interval_days=90)
+    slow = TopicFactory(review_interval_days=730)
+    article = ArticleFactory(topics=[fast], live=True)
+    first = Publication.objects.get(article=article)
+    assert first.next_review_due == first.last_reviewed_at + timedelta(days=90)
+
+    article.topics.set([slow])  # the page's record is rewritten, under the same approval
+    moved = Publication.objects.get(article=article)
+    assert moved.generation > first.generation and moved.topics[0]["id"] == slow.pk
+    assert (moved.review_interval_days, moved.next_review_due) == (90, first.next_review_due)
+
+    approve(article.live_revision)  # a new approval: the slower topic's interval applies now
+    re_reviewed = Publication.objects.get(article=article)
+    assert re_reviewed.review_interval_days == 730
+    assert re_reviewed.next_review_due == re_reviewed.last_reviewed_at + timedelta(days=730)
+
+
+def test_with_the_withdraw_setting_off_no_withdrawal_instant_is_recorded(settings):
+    settings.REVIEW_WITHDRAW_OVERDUE = False
+    article = ArticleFactory(live=True)
+    assert Publication.objects.get(article=article).withdraw_at is None
+
+
+def test_turning_the_withdraw_setting_on_takes_a_lapsed_page_down_at_once(client, settings):
+    settings.REVIEW_WITHDRAW_OVERDUE = False
+    with time_machine.travel(timezone.now() - timedelta(days=400)):
+        article = ArticleFactory(live=True)  # interval 365, grace 30: lapsed 5 days ago
+    assert client.get(article.get_absolute_url()).status_code == 200
+
+    settings.REVIEW_WITHDRAW_OVERDUE = True  # no record is rewritten
+    assert client.get(article.get_absolute_url()).status_code == 404
+    assert client.get(reverse("articles:review_json", args=[article.slug])).status_code == 404
+
+
+def test_a_page_whose_approval_was_taken_back_names_no_reviewer_to_search_engines(client):
+    article = ArticleFactory(live=True)
+    sign(article.live_revision, decision="changes_requested", comment="Update the dose.")
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Update in preparation" in html
+    page = medical_web_page(html)
+    assert "reviewedBy" not in page and "lastReviewed" not in page
