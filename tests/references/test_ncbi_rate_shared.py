@@ -7,6 +7,7 @@ without the shared count they would send about 9.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -23,11 +24,12 @@ pytestmark = [pytest.mark.servers, needs_redis]
 
 PROCESSES = 3
 FETCHES_EACH = 4
-# Each process prints the instant each request was granted its slot in the shared count: what
-# the limiter promises (at most 3 grants in any second, together). The instant is taken as the
-# grant returns, not when the request is sent: on a loaded machine a process can be paused
-# between the two, which says nothing about the limiter (the recording PubMed still counts
-# what arrived).
+# Each process prints, for each slot it was granted in the shared count, the second just before
+# and just after asking: what the limiter promises is at most 3 grants in any second, together.
+# On a loaded machine a process can be paused while it asks; a grant whose second is therefore
+# uncertain (before and after differ) may have counted in either second; the test passes when
+# some choice for each such grant keeps every second at 3 or fewer (it never guesses in the
+# limiter's favour otherwise).
 SCRIPT = f"""
 import time
 import django
@@ -36,9 +38,10 @@ from references.services import pubmed_client_from_settings
 client = pubmed_client_from_settings()
 take = client.shared_slot
 def timed():
+    before = time.time()
     wait = take()
     if wait <= 0:
-        print(time.time(), flush=True)
+        print(before, time.time(), flush=True)
     return wait
 client.shared_slot = timed
 for _ in range({FETCHES_EACH}):
@@ -67,8 +70,12 @@ def test_three_processes_together_stay_under_three_requests_a_second(tmp_path):
             }
             workers = [
                 subprocess.Popen(
-                    [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                    [sys.executable, "-c", SCRIPT],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
                 )
                 for _ in range(PROCESSES)
             ]
@@ -76,12 +83,15 @@ def test_three_processes_together_stay_under_three_requests_a_second(tmp_path):
             for worker in workers:
                 out, errors = worker.communicate(timeout=60)
                 assert worker.returncode == 0, errors[-2000:]
-                sent += [float(line) for line in out.split()]
+                sent += [tuple(float(v) for v in line.split()) for line in out.splitlines()]
     finally:
         _stop(site.processes)
 
     assert len(arrivals) == len(sent) == PROCESSES * FETCHES_EACH
-    per_second = Counter(int(moment) for moment in sent)
+    certain = Counter(int(before) for before, after in sent if int(before) == int(after))
+    uncertain = [(int(b), int(a)) for b, a in sent if int(b) != int(a)]
+    choices = [certain + Counter(choice) for choice in itertools.product(*uncertain)] or [certain]
+    per_second = min(choices, key=lambda counts: max(counts.values()))
     assert max(per_second.values()) <= 3, sorted(per_second.items())
     # 12 requests at 3 a second need at least 4 distinct seconds.
     assert len(per_second) >= 4
