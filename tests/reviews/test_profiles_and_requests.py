@@ -308,11 +308,18 @@ def test_whoever_entered_the_credentials_cannot_verify_them():
 
 def test_a_licence_or_npi_belongs_to_one_unrevoked_profile():
     first = ReviewerProfileFactory(licence_number="TX-1", npi="1234567893")
+    # New profiles arrive unverified: the licence or NPI is then the only thing wrong with them.
     twin = ReviewerProfileFactory.build(
-        user=UserFactory(), licence_number="TX-1", licensing_body=first.licensing_body
+        user=UserFactory(), licence_number="TX-1", licensing_body=first.licensing_body,
+        unverified=True,
     )
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as licence:
         reviewer_profile_save(profile=twin, actor=AdminUserFactory())
-    same_npi = ReviewerProfileFactory.build(user=UserFactory(), npi="1234567893")
-    with pytest.raises(ValidationError):
+    assert licence.value.messages == ["Another reviewer profile holds this licence."]
+    same_npi = ReviewerProfileFactory.build(user=UserFactory(), npi="1234567893", unverified=True)
+    with pytest.raises(ValidationError) as npi:
         reviewer_profile_save(profile=same_npi, actor=AdminUserFactory())
+    assert npi.value.messages == ["Another reviewer profile holds this NPI."]
+    other = ReviewerProfileFactory.build(user=UserFactory(), npi="", unverified=True)
+    reviewer_profile_save(profile=other, actor=AdminUserFactory())  # the control: it saves
+    assert other.pk is not None

@@ -1,14 +1,15 @@
 """
 What a signature leaves behind: an audit entry naming the physician's login, the sign-off and
 the hash signed, dated at the signing instant (the clock running, as in production); and the
-revision's open review requests closed, while requests decided before keep their decision.
+revision's open review requests closed, while requests decided before keep their decision; a
+request for changes on a live page is audited at that same instant.
 """
 
 import pytest
 
 from reviews.models import AuditEvent, ReviewRequest, SignOff
 from reviews.services import review_request_create, signoff_create
-from tests.factories.articles import EditorFactory
+from tests.factories.articles import ArticleFactory, EditorFactory
 from tests.factories.reviews import ReviewerProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,4 +55,16 @@ def test_a_later_decision_closes_only_open_requests_and_keeps_earlier_decisions(
     assert (second_request.state, second_request.closed_at) == (
         ReviewRequest.State.APPROVED,
         approval.signed_at,
+    )
+
+
+def test_changes_requested_on_a_live_page_are_audited_at_the_instant_of_the_signature(password):
+    article = ArticleFactory(live=True)
+    asked = sign(
+        article.live_revision, ReviewerProfileFactory(), password,
+        decision=SignOff.Decision.CHANGES_REQUESTED,
+    )
+    event = AuditEvent.objects.get(action=AuditEvent.Action.APPROVAL_SUPERSEDED)
+    assert (event.article_id, event.at, event.data) == (
+        article.pk, asked.signed_at, {"signoff_id": asked.pk}
     )
