@@ -55,6 +55,28 @@ def approvals_in_force_for_revisions(revision_ids: Iterable[int]) -> dict[int, S
     return {signoff.revision_id: signoff for signoff in signoffs}
 
 
+def request_decided(revision: ArticleRevision) -> tuple[ReviewRequest | None, SignOff | None]:
+    """
+    The revision's newest review request when it is decided and none is open, with the
+    decision that closed it (the first sign-off after it was sent); (None, None) otherwise.
+
+    A decided request is not signed again (`signoff_create` refuses it): a second identical
+    approval would add nothing but a duplicate line on the public review history. Sending the
+    revision for review again (a periodic re-review) opens a new request, and signing with it.
+    """
+    request = revision.review_requests.order_by("-submitted_at", "-pk").first()
+    if request is None or request.state not in (
+        ReviewRequest.State.APPROVED,
+        ReviewRequest.State.CHANGES_REQUESTED,
+    ):
+        return None, None
+    decision = (
+        revision.signoffs.filter(signed_at__gte=request.submitted_at).order_by("pk").first()
+        or revision.signoffs.order_by("-pk").first()
+    )
+    return request, decision
+
+
 def review_queue() -> QuerySet[ReviewRequest]:
     """Open review requests, oldest first, with revision, article and submitter loaded."""
     return (

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from reviews import checks, keys, log
 from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
+from reviews.selectors import request_decided
 from reviews.services import lockout
 from reviews.services.audit import audit_record, resolve_now
 from reviews.signals import decision_recorded
@@ -232,7 +233,9 @@ def signoff_create(
     they did not write, edit or author the content (as the revision recorded it); they ticked
     the attestation and re-entered their password; ``expected_hash`` (the hash the review
     screen displayed) is the revision's hash and its stored content still matches it; and, for
-    an approval, no blocking content check (a retracted citation, read here) remains.
+    an approval, no blocking content check (a retracted citation, read here) remains; and the
+    revision's newest review request is not already decided (`request_decided`, read under the
+    chain lock, so a double post signs once).
 
     The signing time is the server's clock, never the caller's: there is no ``now`` argument.
     A clock behind the newest sign-off is refused with a message, not an error page.
@@ -323,6 +326,15 @@ def _signoff_append(
     # while this one waited for the lock is before it in the chain and in time, so only a
     # clock that is really behind is refused below (not a signature made at the same moment).
     now = max(now, timezone.now())
+    # Read under the chain lock, so of two posts of one decision (a double click, two tabs,
+    # two physicians at once) only the first signs: the second finds the request decided.
+    decided, _ = request_decided(revision)
+    if decided is not None:
+        raise _refuse(
+            "already_decided",
+            f"This review request was already decided ({decided.get_state_display().lower()}); "
+            "nothing was signed. Send the revision for review again to sign a new decision.",
+        )
     head = SignOff.objects.order_by("-pk").only("record_hash", "signed_at").first()
     if head is not None and now < head.signed_at:
         # The chain's order is the order of signing. A clock behind the newest record (clock

@@ -8,7 +8,7 @@ request for changes on a live page is audited at that same instant.
 import pytest
 
 from reviews.models import AuditEvent, ReviewRequest, SignOff
-from reviews.services import review_request_create, signoff_create
+from reviews.services import SignOffRefused, review_request_create, signoff_create
 from tests.factories.articles import ArticleFactory, EditorFactory
 from tests.factories.reviews import ReviewerProfileFactory
 
@@ -68,3 +68,27 @@ def test_changes_requested_on_a_live_page_are_audited_at_the_instant_of_the_sign
     assert (event.article_id, event.at, event.data) == (
         article.pk, asked.signed_at, {"signoff_id": asked.pk}
     )
+
+
+def test_a_decided_request_is_not_signed_again_by_the_service(revision, reviewer, password):
+    """The rule holds for every caller, not only the review screen: a second post signs nothing."""
+    request = review_request_create(revision=revision, user=EditorFactory())
+    first = sign(revision, reviewer, password)
+    with pytest.raises(SignOffRefused) as refused:
+        sign(revision, ReviewerProfileFactory(), password)
+    assert refused.value.code == "already_decided"
+    assert "already decided (approved)" in refused.value.message
+    assert list(SignOff.objects.values_list("pk", flat=True)) == [first.pk]
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.SIGNATURE_FAILED, data__code="already_decided"
+    ).count() == 1
+    request.refresh_from_db()
+    assert (request.state, request.closed_at) == (ReviewRequest.State.APPROVED, first.signed_at)
+
+
+def test_a_revision_sent_for_review_again_can_be_signed_again(revision, reviewer, password):
+    review_request_create(revision=revision, user=EditorFactory())
+    sign(revision, reviewer, password)
+    review_request_create(revision=revision, user=EditorFactory())
+    sign(revision, reviewer, password)
+    assert SignOff.objects.filter(revision=revision).count() == 2

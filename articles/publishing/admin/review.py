@@ -29,8 +29,8 @@ from articles.publishing.admin.highlight import highlight_sentences
 from articles.publishing.presentation import article_page_context
 from articles.publishing.review_state import review_state_for
 from reviews import checks, policy
-from reviews.models import ReviewRequest, SignOff
-from reviews.selectors import review_queue
+from reviews.models import SignOff
+from reviews.selectors import request_decided, review_queue
 from reviews.services import SignOffRefused, signoff_create
 
 ATTESTATION = (
@@ -154,29 +154,6 @@ def error_summary(form: SignOffForm, refusal: str | None) -> list[dict]:
     return items
 
 
-def decided_request(revision: ArticleRevision) -> tuple[ReviewRequest | None, SignOff | None]:
-    """
-    The revision's newest review request when it is decided and none is open, with the
-    decision that closed it (the first sign-off after it was sent); (None, None) otherwise.
-
-    A decided request is not signed again: a second identical approval would add nothing but
-    a duplicate line on the public review history. Sending the revision for review again (a
-    periodic re-review) opens a new request, and the form with it.
-    """
-    requests = list(revision.review_requests.order_by("-submitted_at", "-pk")[:1])
-    if not requests or requests[0].state not in (
-        ReviewRequest.State.APPROVED,
-        ReviewRequest.State.CHANGES_REQUESTED,
-    ):
-        return None, None
-    request = requests[0]
-    decision = (
-        revision.signoffs.filter(signed_at__gte=request.submitted_at).order_by("pk").first()
-        or revision.signoffs.order_by("-pk").first()
-    )
-    return request, decision
-
-
 def _context(model_admin, request, title: str, **extra):
     return {
         **model_admin.admin_site.each_context(request),
@@ -262,7 +239,7 @@ def review_view(model_admin, request, revision_id):
     may_sign = can_sign_here(user)
     form = SignOffForm(request.POST if request.method == "POST" else None)
     refusal = None
-    decided, decision = decided_request(revision)
+    decided, decision = request_decided(revision)
     if request.method == "POST":
         if not may_sign:
             raise PermissionDenied
