@@ -409,6 +409,8 @@ REVIEW_INTERVAL_DAYS = env_int("REVIEW_INTERVAL_DAYS", 365)
 # patient-education guidance asks for about grade 8.
 REVIEW_READABILITY_MAX_GRADE = env_int("REVIEW_READABILITY_MAX_GRADE", 8)
 REVIEW_DUE_SOON_DAYS = env_int("REVIEW_DUE_SOON_DAYS", 30)
+# Days a physician is given for a review request when the editor does not choose a date.
+REVIEW_REQUEST_DUE_DAYS = env_int("REVIEW_REQUEST_DUE_DAYS", 7)
 # When on, an overdue page is withdrawn from the public site after the grace period instead
 # of staying live with a "Review overdue" notice.
 REVIEW_WITHDRAW_OVERDUE = env_bool("REVIEW_WITHDRAW_OVERDUE", False)

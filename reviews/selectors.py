@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from reviews.models import ReviewRequest, SignOff
+from reviews.models import ReviewerProfile, ReviewRequest, SignOff
 
 if TYPE_CHECKING:
     from reviews.types import SignableRevision as ArticleRevision
@@ -26,9 +26,12 @@ def approval_in_force(revision: ArticleRevision) -> SignOff | None:
     signer was not revoked. What the public stamp shows ("last reviewed") and what publishing
     demands. One query.
     """
-    return SignOff.objects.in_force().filter(revision_id=revision.pk).select_related(
-        "reviewer"
-    ).first()
+    return (
+        SignOff.objects.in_force()
+        .filter(revision_id=revision.pk)
+        .select_related("reviewer")
+        .first()
+    )
 
 
 def newest_decision(revision: ArticleRevision) -> SignOff | None:
@@ -81,9 +84,51 @@ def review_queue() -> QuerySet[ReviewRequest]:
     """Open review requests, oldest first, with revision, article and submitter loaded."""
     return (
         ReviewRequest.objects.filter(state=ReviewRequest.State.OPEN)
-        .select_related("revision", "revision__article", "submitted_by")
+        .select_related("revision", "revision__article", "submitted_by", "assignee")
         .order_by("submitted_at", "pk")
     )
+
+
+def requests_for_reviewer(profile: ReviewerProfile) -> QuerySet[ReviewRequest]:
+    """
+    The open requests ``profile`` is asked to review, oldest first: those naming them, and
+    those naming no one whose pool is theirs (their specialty) or everyone's (no pool).
+    Whether they may sign a given one (not their own page) is the signing service's to say.
+    """
+    pooled = Q(assignee__isnull=True) & (Q(pool="") | Q(pool__iexact=profile.specialty))
+    return review_queue().filter(Q(assignee=profile) | pooled)
+
+
+def pool_physicians(pool: str) -> QuerySet[ReviewerProfile]:
+    """Verified physicians of the pool: those of the specialty ``pool``, or all when empty."""
+    physicians = ReviewerProfile.objects.verified().select_related("user")
+    return physicians.filter(specialty__iexact=pool) if pool else physicians
+
+
+def review_pools() -> list[str]:
+    """The pools an editor may send a page to: the specialties of verified physicians."""
+    specialties = ReviewerProfile.objects.verified().exclude(specialty="")
+    return sorted(
+        {s.strip() for s in specialties.values_list("specialty", flat=True)}, key=str.lower
+    )
+
+
+def writers_of(revision: ArticleRevision) -> set[int]:
+    """The logins that made, edited or were credited on ``revision``: not asked to review it."""
+    return {revision.created_by_id, *(revision.editor_ids or []), *(revision.byline_user_ids or [])}
+
+
+def physicians_asked(request: ReviewRequest) -> list[ReviewerProfile]:
+    """
+    The physicians a request asks: its assignee, or the physicians of its pool, leaving out
+    whoever wrote, edited or is credited on the revision (they cannot sign it).
+    """
+    excluded = writers_of(request.revision)
+    if request.assignee_id is not None:
+        candidates = [request.assignee]
+    else:
+        candidates = list(pool_physicians(request.pool))
+    return [profile for profile in candidates if profile.user_id not in excluded]
 
 
 def signoffs_for_article(article_id: int) -> QuerySet[SignOff]:

@@ -1,7 +1,8 @@
 """
 The admin home's "Your work": what each person has to do, with counts, on their first screen.
 
-- a physician: "Awaiting your review" (open requests they may sign: not their own pages) and
+- a physician: "Awaiting your review" (open requests naming them or their pool, not their
+  own pages) and
   "Due re-reviews" (live pages they approved whose review is due soon or overdue);
 - an editor: "Changes requested", "Approved, ready to publish", "Flagged for review" (a
   retracted source, a reader's report) and "Reader reports" not yet handled;
@@ -23,7 +24,7 @@ from articles.public.models import ProblemReport
 from articles.publishing.selectors import reviews_due
 from reviews import policy
 from reviews.models import ReviewerProfile
-from reviews.selectors import review_queue
+from reviews.selectors import requests_for_reviewer, writers_of
 
 EXPIRY_HORIZON_DAYS = 60
 
@@ -40,16 +41,15 @@ def work_for(user: AbstractBaseUser) -> list[dict]:
     if profile is not None:
         waiting = [
             request
-            for request in review_queue()
-            if user.pk not in (request.revision.editor_ids or [])
-            and user.pk not in (request.revision.byline_user_ids or [])
+            for request in requests_for_reviewer(profile)
+            if user.pk not in writers_of(request.revision)
         ]
         rows.append(
             _row(
                 "Awaiting your review",
                 len(waiting),
-                reverse("admin:articles_article_review_queue"),
-                "Revisions sent for medical review that you may sign.",
+                reverse("admin:articles_article_review_queue") + "?for=me",
+                "Revisions sent for medical review to you or to your pool.",
             )
         )
         due = [

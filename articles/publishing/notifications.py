@@ -4,8 +4,9 @@ Who is told what by e-mail, and when: the editorial loop's notifications (issue 
 Each event gives one e-mail, recorded once (`notifications.services.notify`, keyed by the
 event) and sent by a task after the commit, each with a deep link:
 
-- a page sent for review (by an editor, or by the site for a retracted source): the reviewing
-  physicians who may sign it (verified, active, not among its editors or byline);
+- a page sent for review (by an editor, or by the site for a retracted source): the physician
+  it names, or the physicians of its pool (`reviews.selectors.physicians_asked`: verified, not
+  among its editors or byline), with the date it is wanted by;
 - a physician's decision: the editor who sent it and the page's editors and authors, with the
   physician's comment;
 - a publication: the page's editors and the approving physician;
@@ -23,7 +24,8 @@ from articles.content.models import Article, ArticleRevision
 from articles.publishing.structured_data import absolute_url
 from notifications.models import Notification
 from notifications.services import notify
-from reviews.models import ReviewerProfile, ReviewRequest, SignOff
+from reviews.models import ReviewRequest, SignOff
+from reviews.selectors import physicians_asked
 
 EDITORS = "Editors"
 
@@ -44,29 +46,31 @@ def _admin_url(name: str, *args) -> str:
 
 
 def on_review_request_saved(sender, instance: ReviewRequest, created: bool, **kwargs) -> None:
-    """A page was sent for review: tell the physicians who may sign it."""
+    """A page was sent for review: tell the physicians it asks (its assignee, or its pool)."""
     if not created:
         return
     revision = instance.revision
-    excluded = {*(revision.editor_ids or []), *(revision.byline_user_ids or [])}
-    physicians = [
-        profile.user
-        for profile in ReviewerProfile.objects.verified().select_related("user")
-        if profile.user_id not in excluded
-    ]
+    physicians = [profile.user for profile in physicians_asked(instance)]
     title = revision.snapshot.get("title", "")
     sender_name = (
         instance.submitted_by.get_full_name() or instance.submitted_by.get_username()
         if instance.submitted_by
         else "The site (a source the page cites changed)"
     )
+    asked = (
+        "you"
+        if instance.assignee_id
+        else (f"the {instance.pool} pool" if instance.pool else "the reviewing physicians")
+    )
+    due = f", wanted by {instance.due_on.day} {instance.due_on:%B %Y}" if instance.due_on else ""
     notify(
         kind=Notification.Kind.REVIEW_REQUESTED,
         key=f"request:{instance.pk}",
         recipients=_addresses(physicians),
         subject=f"For your review: {title} (revision {revision.number})",
         body=(
-            f"{sender_name} sent revision {revision.number} of '{title}' for medical review."
+            f"{sender_name} sent revision {revision.number} of '{title}' for medical review "
+            f"to {asked}{due}."
             + (f"\n\nNote: {instance.note}" if instance.note else "")
             + "\n\nOpen the review screen:"
         ),

@@ -19,7 +19,7 @@ exception rather than let an enclosing transaction roll back, as with `signoff_c
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -159,11 +159,15 @@ def article_submit_for_review(
     article: Article,
     user: AbstractBaseUser,
     note: str = "",
+    assignee: ReviewerProfile | None = None,
+    pool: str = "",
+    due_on: date | None = None,
     client: Any = None,
     now: datetime | None = None,
 ) -> ReviewRequest:
     """
-    Send the article's current draft for medical review.
+    Send the article's current draft for medical review, to ``assignee`` or a ``pool`` of
+    physicians, wanted by ``due_on`` (`review_request_create` says the defaults and refusals).
 
     Makes sure a revision of the stored draft exists (`revision_create`, which reuses the
     latest revision when the content is unchanged, so re-submitting approved content asks for a
@@ -181,7 +185,15 @@ def article_submit_for_review(
     article_citations_fetch(article=article, client=client)
     with transaction.atomic():
         revision = revision_create(article=article, user=user, client=OFFLINE)
-        return review_request_create(revision=revision, user=user, note=note.strip(), now=now)
+        return review_request_create(
+            revision=revision,
+            user=user,
+            note=note.strip(),
+            assignee=assignee,
+            pool=pool,
+            due_on=due_on,
+            now=now,
+        )
 
 
 def _set_live(

@@ -115,6 +115,23 @@ class ReviewRequest(models.Model):
     closed_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was decided or cancelled."
     )
+    assignee = models.ForeignKey(
+        "reviews.ReviewerProfile",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        help_text="The physician asked to review it; empty: the physicians of the pool.",
+    )
+    pool = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="When no physician is named: the specialty whose physicians are asked "
+        "(empty: every reviewing physician).",
+    )
+    due_on = models.DateField(
+        null=True, blank=True, help_text="The date by which the review is wanted."
+    )
 
     class Meta:
         ordering = ["submitted_at", "pk"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import Max
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from reviews import checks, keys, log
 from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
-from reviews.selectors import request_decided
+from reviews.selectors import physicians_asked, request_decided
 from reviews.services import lockout
 from reviews.services.audit import audit_record, resolve_now
 from reviews.signals import decision_recorded
@@ -31,31 +32,82 @@ class SignOffRefused(ValidationError):
     """A signature was refused; ``code`` names the rule and the message says why, for the user."""
 
 
+def _assignment_refusal(
+    *, revision: ArticleRevision, assignee: ReviewerProfile | None, pool: str, due_on, now
+) -> str | None:
+    """Why a review request cannot be sent to ``assignee`` or ``pool`` by ``due_on``; or None."""
+    if due_on is not None and due_on < timezone.localdate(now):
+        return "The review's due date is in the past; choose today or a later date."
+    if assignee is not None:
+        if (reason := assignee.signing_refusal(now)) is not None:
+            return f"{assignee.display_name} cannot review now: {reason}"
+        if separation_of_duties_refusal(revision=revision, user=assignee.user) is not None:
+            return (
+                f"{assignee.display_name} wrote, edited or is credited on this page, so cannot "
+                "review it; choose another physician."
+            )
+        return None
+    if not pool:  # every reviewing physician: the queue is theirs even while it is empty
+        return None
+    request = ReviewRequest(revision=revision, pool=pool)
+    if not any(p.signing_refusal(now) is None for p in physicians_asked(request)):
+        return (
+            f"No physician of the “{pool}” pool may review this page (verified, licence "
+            "current, not an author or editor of it); name a physician or choose another pool."
+        )
+    return None
+
+
 @transaction.atomic
 def review_request_create(
     *,
     revision: ArticleRevision,
     user: AbstractBaseUser | None,
     note: str = "",
+    assignee: ReviewerProfile | None = None,
+    pool: str = "",
+    due_on: date | None = None,
     now: datetime | None = None,
 ) -> ReviewRequest:
     """
     Send a revision for medical review (it joins the reviewers' queue). `user` is None when the
     site itself asks (a retracted source on a live page).
 
-    Submitting a revision that is already awaiting review returns the open request unchanged.
-    Open requests for *other* revisions of the same article are cancelled: the reviewer should
-    read the newest content, not a superseded draft.
+    The request asks one physician (``assignee``) or, naming none, a pool: the physicians of
+    the specialty ``pool``, or every reviewing physician when it is empty. It is wanted by
+    ``due_on`` (by default `REVIEW_REQUEST_DUE_DAYS` from today). Assigning routes the work
+    and the e-mail; who may sign is still the signing rules' to decide. A request that no one
+    asked could sign (a physician who wrote the page, a pool with nobody eligible, a date in
+    the past) is refused with a `ValidationError` saying why, and nothing changes.
+
+    Submitting a revision that is already awaiting review returns the open request unchanged,
+    unless it names another physician, pool or date: then that request is cancelled and a new
+    one sent. Open requests for *other* revisions of the same article are cancelled: the
+    reviewer should read the newest content, not a superseded draft.
     """
     now = resolve_now(now)
+    pool = "" if assignee is not None else pool.strip()
+    due_given = due_on is not None
+    if due_on is None:
+        due_on = timezone.localdate(now) + timedelta(days=settings.REVIEW_REQUEST_DUE_DAYS)
+    if reason := _assignment_refusal(
+        revision=revision, assignee=assignee, pool=pool, due_on=due_on, now=now
+    ):
+        raise ValidationError(reason, code="assignment")
     existing = ReviewRequest.objects.filter(revision=revision, state=ReviewRequest.State.OPEN)
-    if (request := existing.first()) is not None:
+    if (request := existing.first()) is not None and (
+        not (assignee or pool or due_given)
+        or (
+            (request.assignee_id, request.pool) == (assignee.pk if assignee else None, pool)
+            and (not due_given or request.due_on == due_on)
+        )
+    ):
         return request
 
     superseded = list(
-        ReviewRequest.objects.select_for_update(of=("self",))
-        .filter(revision__article_id=revision.article_id, state=ReviewRequest.State.OPEN)
-        .exclude(revision=revision)
+        ReviewRequest.objects.select_for_update(of=("self",)).filter(
+            revision__article_id=revision.article_id, state=ReviewRequest.State.OPEN
+        )
     )
     for old in superseded:
         old.state = ReviewRequest.State.CANCELLED
@@ -63,15 +115,30 @@ def review_request_create(
         old.full_clean()
         old.save(update_fields=["state", "closed_at"])
 
-    request = ReviewRequest(revision=revision, submitted_by=user, submitted_at=now, note=note)
+    request = ReviewRequest(
+        revision=revision,
+        submitted_by=user,
+        submitted_at=now,
+        note=note,
+        assignee=assignee,
+        pool=pool,
+        due_on=due_on,
+    )
     request.full_clean()
     request.save()
+    asked = assignee.display_name if assignee else (f"the {pool} pool" if pool else "any physician")
     audit_record(
         action=AuditEvent.Action.SUBMITTED,
         actor=user,
         revision=revision,
-        message=f"Revision {revision.number} sent for medical review.",
-        data={"request_id": request.pk, "cancelled_request_ids": [r.pk for r in superseded]},
+        message=f"Revision {revision.number} sent for medical review to {asked}, due {due_on}.",
+        data={
+            "request_id": request.pk,
+            "cancelled_request_ids": [r.pk for r in superseded],
+            "assignee_id": assignee.pk if assignee else None,
+            "pool": pool,
+            "due_on": due_on.isoformat(),
+        },
         now=now,
     )
     return request

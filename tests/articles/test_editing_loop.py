@@ -100,7 +100,8 @@ def test_save_and_send_sends_the_edits_on_screen_not_the_last_saved_draft(editor
     assert request.revision.snapshot["body"] == "<p>Edited on screen.</p>"
     assert request.note == "See the new text"
     assert messages_of(response) == [
-        f"“{article.title}” was saved, and revision 1 was sent for medical review."
+        f"“{article.title}” was saved, and revision 1 was sent for medical review to the "
+        f"reviewing physicians, wanted by {request.due_on:%d %B %Y}."
     ]
 
 

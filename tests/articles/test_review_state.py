@@ -204,6 +204,8 @@ def test_status_follows_the_newest_revision_through_the_workflow():
         attested=True,
     )
     assert status(article) == "changes_requested"
+    review_request_create(revision=revision, user=editor)  # decided requests are not re-signed
+    assert status(article) == "in_review"
     signoff_create(
         revision=revision,
         expected_hash=revision.content_hash,

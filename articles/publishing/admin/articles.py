@@ -358,6 +358,7 @@ class ArticleAdmin(admin.ModelAdmin):
             "editing_loop": {
                 "preview_url": url,
                 "can_submit": request.user.has_perm("articles.change_article"),
+                "assignment_form": publishing.ReviewAssignmentForm(),
             }
         }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
@@ -28,10 +29,66 @@ from articles.publishing.workflow import (
     article_unpublish,
     can_publish,
 )
-from reviews.models import ReviewRequest, SignOff
+from reviews.models import ReviewerProfile, ReviewRequest, SignOff
+from reviews.selectors import pool_physicians, review_pools
 
 # The article form's button that saves, then sends the saved draft for review.
 SAVE_AND_SUBMIT = "_save_and_submit"
+
+
+class PhysicianChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ReviewerProfile) -> str:
+        return f"{obj.display_name} ({obj.specialty})" if obj.specialty else obj.display_name
+
+
+class ReviewAssignmentForm(forms.Form):
+    """
+    Who is asked to review, and by when: the "Medical review" fields of the article form,
+    read by "Save and send for review". The service decides whether the choice is possible.
+    """
+
+    review_assignee = PhysicianChoiceField(
+        queryset=ReviewerProfile.objects.none(),
+        required=False,
+        label="Physician",
+        empty_label="Anyone in the pool",
+        help_text="Name the physician who should review it, or leave it to the pool.",
+    )
+    review_pool = forms.ChoiceField(
+        required=False,
+        label="Pool",
+        help_text="When no physician is named: the specialty whose physicians are asked.",
+    )
+    review_due_on = forms.DateField(
+        required=False,
+        label="Review wanted by",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=f"Leave empty for {settings.REVIEW_REQUEST_DUE_DAYS} days from today.",
+    )
+    review_note = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Note to the reviewer (optional)",
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="What changed, what to look at.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["review_assignee"].queryset = pool_physicians("").order_by("printed_name", "pk")
+        self.fields["review_pool"].choices = [("", "All reviewing physicians")] + [
+            (pool, pool) for pool in review_pools()
+        ]
+
+    def assignment(self) -> dict:
+        """The keyword arguments of `article_submit_for_review` (call after `is_valid()`)."""
+        data = self.cleaned_data
+        return {
+            "assignee": data["review_assignee"],
+            "pool": data["review_pool"],
+            "due_on": data["review_due_on"],
+            "note": data["review_note"],
+        }
 
 
 class ScheduleForm(forms.Form):
@@ -85,7 +142,7 @@ def panel_context(*, article: Article, user) -> dict:
     info = "admin:articles_article_{}"
     open_request = (
         ReviewRequest.objects.filter(revision__article=article, state=ReviewRequest.State.OPEN)
-        .select_related("revision")
+        .select_related("revision", "assignee")
         .first()
     )
     scheduled = (
@@ -164,10 +221,13 @@ def submit_saved(request, article: Article | None) -> None:
             "press “Save and send for review” again.",
         )
         return
+    form = ReviewAssignmentForm(request.POST)
     try:
-        review = article_submit_for_review(
-            article=article, user=request.user, note=request.POST.get("review_note", "")
-        )
+        if not form.is_valid():
+            raise ValidationError(
+                [f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()]
+            )
+        review = article_submit_for_review(article=article, user=request.user, **form.assignment())
     except ValidationError as error:
         messages.error(
             request,
@@ -177,8 +237,15 @@ def submit_saved(request, article: Article | None) -> None:
         messages.success(
             request,
             f"“{article}” was saved, and revision {review.revision.number} was sent "
-            "for medical review.",
+            f"for medical review to {asked_of(review)}, wanted by {review.due_on:%d %B %Y}.",
         )
+
+
+def asked_of(review: ReviewRequest) -> str:
+    """Whom a request asks, as the editor reads it: "Jane Roe, DO", "the Pain medicine pool"."""
+    if review.assignee_id is not None:
+        return review.assignee.display_name
+    return f"the {review.pool} pool" if review.pool else "the reviewing physicians"
 
 
 @_post_only

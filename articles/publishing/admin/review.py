@@ -29,8 +29,13 @@ from articles.publishing.admin.highlight import highlight_sentences
 from articles.publishing.presentation import article_page_context
 from articles.publishing.review_state import review_state_for
 from reviews import checks, policy
-from reviews.models import SignOff
-from reviews.selectors import request_decided, review_queue
+from reviews.models import ReviewerProfile, SignOff
+from reviews.selectors import (
+    request_decided,
+    requests_for_reviewer,
+    review_queue,
+    writers_of,
+)
 from reviews.services import SignOffRefused, signoff_create
 
 ATTESTATION = (
@@ -170,11 +175,25 @@ def queue_view(model_admin, request):
     retracted = RevisionCitation.objects.filter(
         revision_id=OuterRef("revision_id"), citation__retracted=True
     )
-    requests = review_queue().annotate(cites_retracted=Exists(retracted))
+    profile = ReviewerProfile.objects.verified().filter(user_id=request.user.pk).first()
+    mine = profile is not None and request.GET.get("for") == "me"
+    requests = (requests_for_reviewer(profile) if mine else review_queue()).annotate(
+        cites_retracted=Exists(retracted)
+    )
+    if mine:  # their own pages are not theirs to review
+        requests = [r for r in requests if request.user.pk not in writers_of(r.revision)]
     return TemplateResponse(
         request,
         "admin/articles/review_queue.html",
-        _context(model_admin, request, "Review queue", requests=requests),
+        _context(
+            model_admin,
+            request,
+            "Awaiting your review" if mine else "Review queue",
+            requests=requests,
+            profile=profile,
+            mine=mine,
+            today=timezone.localdate(),
+        ),
     )
 
 
@@ -311,7 +330,7 @@ def review_view(model_admin, request, revision_id):
         ],
         intact=revision.compute_hash() == revision.content_hash,
         signoffs=list(revision.signoffs.order_by("-pk")),
-        open_request=revision.review_requests.filter(state="open").first(),
+        open_request=revision.review_requests.filter(state="open").select_related("assignee").first(),
         decided=decided,
         decision=decision,
         form=form if may_sign and decided is None else None,
