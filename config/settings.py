@@ -415,6 +415,11 @@ REVIEW_REQUEST_DUE_DAYS = env_int("REVIEW_REQUEST_DUE_DAYS", 7)
 # of staying live with a "Review overdue" notice.
 REVIEW_WITHDRAW_OVERDUE = env_bool("REVIEW_WITHDRAW_OVERDUE", False)
 REVIEW_OVERDUE_GRACE_DAYS = env_int("REVIEW_OVERDUE_GRACE_DAYS", 30)
+# Passkeys (reviews/passkeys.py): the domain they are bound to and the site's origin, e.g.
+# "health.example.org" and "https://health.example.org". Empty: the request's own host, which
+# suits development; set both in production so a passkey is never bound to a stray host name.
+WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+WEBAUTHN_ORIGIN = os.environ.get("WEBAUTHN_ORIGIN", "")
 # Wrong passwords when signing lock the physician's signing for a while (reviews.services.lockout,
 # the only reader; validated by a system check).
 SIGNING_FAILURE_LIMIT = env_int("SIGNING_FAILURE_LIMIT", 5)

@@ -18,6 +18,7 @@ class Notification(models.Model):
         PUBLISHED = "published", "Published"
         REPORT = "report", "Reader's report"
         LOCKOUT = "lockout", "Signing locked"
+        PASSKEY = "passkey", "Passkey added"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     key = models.CharField(max_length=200, help_text="The event: one notification per key.")

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from reviews import admin_passkeys
 from reviews.models import AuditEvent, ReminderLog, ReviewerProfile, SignOff
 from reviews.services import can_verify, reviewer_profile_save, reviewer_revoke, reviewer_verify
 
@@ -177,6 +178,11 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "passkeys/",
+                self.admin_site.admin_view(self.passkeys_view),
+                name="reviews_passkeys",
+            ),
+            path(
                 "<int:pk>/verify/",
                 self.admin_site.admin_view(self.verify_view),
                 name="reviews_reviewerprofile_verify",
@@ -188,6 +194,9 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def passkeys_view(self, request):
+        return admin_passkeys.passkeys_view(self, request)
 
     def _credential_action(self, request, pk, *, form_class, title, intro, act):
         if not can_verify(request.user):

@@ -2,8 +2,8 @@
 The admin home's "Your work": what each person has to do, with counts, on their first screen.
 
 - a physician: "Awaiting your review" (open requests naming them or their pool, not their
-  own pages) and
-  "Due re-reviews" (live pages they approved whose review is due soon or overdue);
+  own pages), "Your passkeys" (how many they may sign with) and "Due re-reviews" (live pages
+  they approved whose review is due soon or overdue);
 - an editor: "Changes requested", "Approved, ready to publish", "Flagged for review" (a
   retracted source, a reader's report) and "Reader reports" not yet handled;
 - a site admin: "Credentials expiring" (licences ending within 60 days, or ended).
@@ -57,6 +57,14 @@ def work_for(user: AbstractBaseUser) -> list[dict]:
             for row in reviews_due(now=now, horizon_days=policy.default_due_soon_days())
             if row["signoff"] is not None and row["signoff"].reviewer_id == profile.pk
         ]
+        rows.append(
+            _row(
+                "Your passkeys",
+                profile.passkeys.filter(revoked_at=None).count(),
+                reverse("admin:reviews_passkeys"),
+                "Sign reviews with your own device instead of typing your password.",
+            )
+        )
         rows.append(
             _row(
                 "Due re-reviews",

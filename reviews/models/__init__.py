@@ -1,6 +1,7 @@
 """Models of the reviews app; one module per concern, all importable from here."""
 
 from reviews.models.audit import AuditEvent, ReminderLog
+from reviews.models.passkeys import Passkey
 from reviews.models.profiles import (
     CREDENTIAL_FIELDS,
     IDENTITY_FIELDS,
@@ -23,6 +24,7 @@ __all__ = [
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
     "AuditEvent",
+    "Passkey",
     "ReminderLog",
     "ReviewRequest",
     "ReviewerProfile",

@@ -37,6 +37,8 @@ class AuditEvent(AppendOnlyModel):
         APPROVAL_SUPERSEDED = "approval_superseded", "Live approval superseded"
         SIGNING_LOCKED = "signing_locked", "Signing locked after failed passwords"
         POLICY_CHANGED = "policy_changed", "Review policy changed"
+        PASSKEY_ADDED = "passkey_added", "Passkey added"
+        PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
 
     action = models.CharField(
         max_length=32, choices=Action.choices, db_index=True, help_text="What happened."

@@ -221,8 +221,10 @@ class SignOff(AppendOnlyModel):
     }
     NO_CONFLICT = "None declared"
     # Bump when the canonical record changes shape, so old records still verify. Version 2
-    # adds the article, the revision number and the signing key's id, and is signed.
+    # adds the article, the revision number and the signing key's id, and is signed; version
+    # 3 is a version 2 record signed with a passkey, and adds the passkey and its assertion.
     RECORD_VERSION = 2
+    PASSKEY_RECORD_VERSION = 3
 
     revision = models.ForeignKey(
         "articles.ArticleRevision",
@@ -283,6 +285,20 @@ class SignOff(AppendOnlyModel):
         max_length=128,
         blank=True,
         help_text="Ed25519 signature of the canonical record by the site key (base64url).",
+    )
+    passkey = models.ForeignKey(
+        "reviews.Passkey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signoffs",
+        help_text="The physician's passkey that signed, when not signed with the password.",
+    )
+    passkey_assertion = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The passkey's signature (WebAuthn assertion) and what its challenge was "
+        "made from; verify_signoffs checks it again with the passkey's public key.",
     )
     public_signature = models.CharField(
         max_length=128,
@@ -368,6 +384,8 @@ class SignOff(AppendOnlyModel):
                 revision_number=self.revision_number,
                 key_id=self.key_id,
             )
+        if self.version >= 3:
+            record.update(passkey_id=self.passkey_id, passkey_assertion=self.passkey_assertion)
         return record
 
     def public_record(self) -> dict[str, Any]:

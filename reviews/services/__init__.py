@@ -17,10 +17,15 @@ from reviews.services.credentials import (
     reviewer_revoke,
     reviewer_verify,
 )
-from reviews.services.integrity import signoff_chain_verify, signoff_revisions_verify
+from reviews.services.integrity import (
+    signoff_chain_verify,
+    signoff_passkeys_verify,
+    signoff_revisions_verify,
+)
 from reviews.services.signing import (
     CHAIN_LOCK_KEY,
     SignOffRefused,
+    passkey_signing_challenge,
     review_request_create,
     separation_of_duties_refusal,
     signoff_create,
@@ -31,6 +36,7 @@ __all__ = [
     "ReviewerVerificationError",
     "SignOffRefused",
     "audit_record",
+    "passkey_signing_challenge",
     "reminder_claim",
     "review_request_create",
     "can_verify",
@@ -40,5 +46,6 @@ __all__ = [
     "separation_of_duties_refusal",
     "signoff_chain_verify",
     "signoff_create",
+    "signoff_passkeys_verify",
     "signoff_revisions_verify",
 ]

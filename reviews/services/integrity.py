@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reviews import keys, log, transparency
 from reviews.models import SignOff
+from reviews.passkeys import PasskeyInvalid, assertion_verify, credential_id_of, signing_challenge
 
 
 def signoff_signature_holds(signoff: SignOff) -> bool:
@@ -89,6 +90,54 @@ def signoff_chain_verify() -> list[str]:
                 "(a record was changed, removed or inserted)."
             )
         expected_previous, previous_pk = signoff.record_hash, signoff.pk
+    return problems
+
+
+def signoff_passkeys_verify() -> list[str]:
+    """
+    Every sign-off made with a passkey, checked again with that passkey's public key: the
+    device's signature must cover this record's revision, content hash, decision, meaning and
+    request. Neither the site's key nor the database can make one, so a record rewritten and
+    re-signed with the site key still fails here.
+    """
+    problems: list[str] = []
+    signed = SignOff.objects.filter(version__gte=SignOff.PASSKEY_RECORD_VERSION)
+    for signoff in signed.select_related("passkey").order_by("pk").iterator():
+        name = f"SignOff #{signoff.pk} ({signoff.get_decision_display().lower()} by "
+        name += f"{signoff.display_name}, {signoff.signed_at:%Y-%m-%d %H:%M %Z})"
+        record = signoff.passkey_assertion if isinstance(signoff.passkey_assertion, dict) else {}
+        passkey = signoff.passkey
+        if passkey is None or not record:
+            problems.append(f"{name}: marked as signed with a passkey, but carries none.")
+            continue
+        if passkey.profile_id != signoff.reviewer_id:
+            problems.append(f"{name}: its passkey belongs to another physician's profile.")
+            continue
+        assertion = record.get("credential")
+        if credential_id_of(assertion) != passkey.credential_id:
+            problems.append(f"{name}: its assertion names another credential than its passkey.")
+            continue
+        challenge = signing_challenge(
+            revision_id=signoff.revision_id,
+            content_hash=signoff.content_hash,
+            decision=str(signoff.decision),
+            meaning=signoff.meaning,
+            request_id=record.get("request_id"),
+            nonce=str(record.get("nonce", "")),
+        )
+        try:
+            assertion_verify(
+                assertion=assertion,
+                passkey=passkey,
+                challenge=challenge,
+                rp_id=str(record.get("rp_id", "")),
+                origin=str(record.get("origin", "")),
+            )
+        except PasskeyInvalid as error:
+            problems.append(
+                f"{name}: the physician's passkey “{passkey.name}” did not sign this record "
+                f"({error})."
+            )
     return problems
 
 

@@ -12,7 +12,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from reviews import checks, keys, log
-from reviews.models import AuditEvent, ReviewerProfile, ReviewRequest, SignOff
+from reviews.models import AuditEvent, Passkey, ReviewerProfile, ReviewRequest, SignOff
+from reviews.passkeys import (
+    PasskeyInvalid,
+    PasskeySignature,
+    assertion_verify,
+    credential_id_of,
+    signing_challenge,
+)
 from reviews.selectors import physicians_asked, request_decided
 from reviews.services import lockout
 from reviews.services.audit import audit_record, resolve_now
@@ -224,6 +231,7 @@ def _check_signoff(
     expected_hash: str,
     attested: bool,
     now: datetime,
+    passkey: PasskeySignature | None = None,
 ) -> ReviewerProfile:
     """Every rule a signature must pass; returns the signer's profile or raises SignOffRefused."""
     if decision not in SignOff.Decision.values:
@@ -249,7 +257,7 @@ def _check_signoff(
             "not_attested",
             "Tick the attestation to confirm you reviewed this revision and intend to sign it.",
         )
-    if not password or not user.check_password(password):
+    if passkey is None and (not password or not user.check_password(password)):
         raise _refuse("wrong_password", "The password is not correct; nothing was signed.")
     if expected_hash != revision.content_hash:
         raise _refuse(
@@ -281,11 +289,85 @@ def _check_signoff(
     return profile
 
 
+def passkey_signing_challenge(
+    *, revision: ArticleRevision, decision: str, content_hash: str, nonce: str
+) -> bytes:
+    """
+    The challenge a passkey signs for ``decision`` on ``revision`` as a screen showing
+    ``content_hash`` displays it: bound to the content, the decision and its meaning, the
+    revision's open review request and the screen's nonce (`reviews.passkeys`).
+    """
+    request = ReviewRequest.objects.filter(
+        revision_id=revision.pk, state=ReviewRequest.State.OPEN
+    ).first()
+    return signing_challenge(
+        revision_id=revision.pk,
+        content_hash=content_hash,
+        decision=decision,
+        meaning=SignOff.MEANINGS.get(decision, ""),
+        request_id=request.pk if request else None,
+        nonce=nonce,
+    )
+
+
+def _passkey_check(
+    *,
+    revision: ArticleRevision,
+    profile: ReviewerProfile,
+    decision: str,
+    expected_hash: str,
+    signature: PasskeySignature,
+) -> tuple[Passkey, dict]:
+    """
+    The physician's passkey that made ``signature``, with the device's new signature counter
+    (saved by the caller with the sign-off), and the record of the assertion to keep with the
+    sign-off; raises `SignOffRefused` ("wrong_passkey").
+    """
+    passkey = Passkey.objects.select_for_update().filter(
+        profile=profile, credential_id=credential_id_of(signature.assertion), revoked_at=None
+    ).first()
+    if passkey is None:
+        raise _refuse(
+            "wrong_passkey",
+            "This passkey is not one of yours, or it was removed; nothing was signed.",
+        )
+    challenge = passkey_signing_challenge(
+        revision=revision, decision=decision, content_hash=expected_hash, nonce=signature.nonce
+    )
+    try:
+        passkey.sign_count = assertion_verify(
+            assertion=signature.assertion,
+            passkey=passkey,
+            challenge=challenge,
+            rp_id=signature.rp_id,
+            origin=signature.origin,
+            sign_count=passkey.sign_count,
+        )
+    except PasskeyInvalid as error:
+        raise _refuse(
+            "wrong_passkey",
+            f"The passkey's signature was not accepted, so nothing was signed: {error} "
+            "Reload the review screen and sign again.",
+        ) from error
+    request = ReviewRequest.objects.filter(
+        revision_id=revision.pk, state=ReviewRequest.State.OPEN
+    ).first()
+    record = {
+        "credential": signature.assertion,
+        "nonce": signature.nonce,
+        "request_id": request.pk if request else None,
+        "rp_id": signature.rp_id,
+        "origin": signature.origin,
+    }
+    return passkey, record
+
+
 def signoff_create(
     *,
     revision: ArticleRevision,
     user: AbstractBaseUser,
-    password: str,
+    password: str = "",
+    passkey: PasskeySignature | None = None,
     decision: str,
     expected_hash: str,
     comment: str = "",
@@ -298,7 +380,9 @@ def signoff_create(
     Enforced here, for every caller: signing is not locked after failed passwords; the user has
     a verified, unrevoked reviewer profile with an unexpired licence and holds no admin powers;
     they did not write, edit or author the content (as the revision recorded it); they ticked
-    the attestation and re-entered their password; ``expected_hash`` (the hash the review
+    the attestation and re-entered their password, or signed with one of their passkeys
+    (``passkey``: the device's signature over this decision on this content, checked with the
+    passkey's public key and kept with the sign-off); ``expected_hash`` (the hash the review
     screen displayed) is the revision's hash and its stored content still matches it; and, for
     an approval, no blocking content check (a retracted citation, read here) remains; and the
     revision's newest review request is not already decided (`request_decided`, read under the
@@ -337,6 +421,7 @@ def signoff_create(
                     expected_hash=expected_hash,
                     attested=attested,
                     now=now,
+                    passkey=passkey,
                 )
             except SignOffRefused as refusal:
                 if refusal.code != "wrong_password":
@@ -345,6 +430,15 @@ def signoff_create(
                 lockout.signing_failure_after(user=user, now=now)
                 wrong_password = refusal  # committed with the transaction, then raised
             else:
+                used = (None, {})
+                if passkey is not None:
+                    used = _passkey_check(
+                        revision=stored,
+                        profile=profile,
+                        decision=decision,
+                        expected_hash=expected_hash,
+                        signature=passkey,
+                    )
                 signoff = _signoff_append(
                     revision=stored,
                     user=user,
@@ -353,7 +447,11 @@ def signoff_create(
                     comment=comment,
                     conflict_of_interest=conflict_of_interest,
                     now=now,
+                    passkey=used,
                 )
+                if used[0] is not None:
+                    used[0].last_used_at = signoff.signed_at
+                    used[0].save(update_fields=["sign_count", "last_used_at"])
     except SignOffRefused as refusal:
         _audit_refusal(refusal, user=user, revision=revision, decision=decision, now=now)
         raise
@@ -385,6 +483,7 @@ def _signoff_append(
     comment: str,
     conflict_of_interest: str,
     now: datetime,
+    passkey: tuple[Passkey | None, dict],
 ) -> SignOff:
     """Write the signed sign-off at the head of the chain, close requests, audit, notify."""
     using = SignOff.objects.db
@@ -426,7 +525,9 @@ def _signoff_append(
         comment=comment.strip(),
         conflict_of_interest=conflict_of_interest.strip(),
         previous_hash=head.record_hash if head else "",
-        version=SignOff.RECORD_VERSION,
+        version=SignOff.PASSKEY_RECORD_VERSION if passkey[0] else SignOff.RECORD_VERSION,
+        passkey=passkey[0],
+        passkey_assertion=passkey[1],
         article_id_signed=revision.article_id,
         revision_number=revision.number,
         key_id=keys.active_key_id(),

@@ -3,8 +3,9 @@
 application's back.
 
 Checks every sign-off record's site signature (the key is outside the database), the hash chain,
-the revisions they signed, the log head written outside the database after each signature (or a
-tree head saved from the public log, `--tree-head FILE`), every revision's content hash, and
+the passkey signatures (checked again with each physician's passkey), the revisions they
+signed, the log head written outside the database after each signature (or a tree head saved
+from the public log, `--tree-head FILE`), every revision's content hash, and
 that every live page points at a revision with a valid approval. Exits non-zero naming each
 record that does not verify, and writes the finding to the audit trail (tamper_detected).
 """
@@ -20,7 +21,12 @@ from articles.content.models import Article, ArticleRevision
 from articles.publishing.models import Publication
 from articles.publishing.publication import publication_intact, publication_sync
 from reviews.models import AuditEvent, SignOff
-from reviews.services import audit_record, signoff_chain_verify, signoff_revisions_verify
+from reviews.services import (
+    audit_record,
+    signoff_chain_verify,
+    signoff_passkeys_verify,
+    signoff_revisions_verify,
+)
 from reviews.services.integrity import signoff_log_head_verify
 
 
@@ -47,7 +53,7 @@ class Command(BaseCommand):
                 saved_head = json.loads(Path(tree_head).read_text(encoding="utf-8"))
             except (OSError, ValueError) as error:
                 raise CommandError(f"Cannot read the tree head {tree_head}: {error}") from error
-        problems = signoff_chain_verify() + signoff_revisions_verify()
+        problems = signoff_chain_verify() + signoff_passkeys_verify() + signoff_revisions_verify()
         problems += signoff_log_head_verify()
         if saved_head is not None:
             problems += signoff_log_head_verify(saved_head)

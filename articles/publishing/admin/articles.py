@@ -245,6 +245,11 @@ class ArticleAdmin(admin.ModelAdmin):
                 name="{}_{}_review_queue".format(*info),
             ),
             path(
+                "review-queue/revisions/<int:revision_id>/passkey-options/",
+                view(self.review_passkey_options_view),
+                name="{}_{}_review_passkey_options".format(*info),
+            ),
+            path(
                 "review-queue/revisions/<path:revision_id>/",
                 view(self.review_view),
                 name="{}_{}_review".format(*info),
@@ -277,6 +282,9 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def review_view(self, request, revision_id):
         return review.review_view(self, request, revision_id)
+
+    def review_passkey_options_view(self, request, revision_id):
+        return review.passkey_options_view(self, request, revision_id)
 
     def due_reviews_view(self, request):
         return review.due_view(self, request)

@@ -10,11 +10,14 @@ duties, password, attestation): the screen's own gate only decides who sees the 
 
 from __future__ import annotations
 
+import json
+import re
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -29,14 +32,15 @@ from articles.publishing.admin.highlight import highlight_sentences
 from articles.publishing.presentation import article_page_context
 from articles.publishing.review_state import review_state_for
 from reviews import checks, policy
-from reviews.models import ReviewerProfile, SignOff
+from reviews.models import Passkey, ReviewerProfile, SignOff
+from reviews.passkeys import PasskeySignature, new_nonce, relying_party, signing_options
 from reviews.selectors import (
     request_decided,
     requests_for_reviewer,
     review_queue,
     writers_of,
 )
-from reviews.services import SignOffRefused, signoff_create
+from reviews.services import SignOffRefused, passkey_signing_challenge, signoff_create
 
 ATTESTATION = (
     "I have reviewed this revision in full, including its references, and I sign it as its "
@@ -80,13 +84,33 @@ class SignOffForm(forms.Form):
     )
     password = forms.CharField(
         label="Your password",
+        required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Re-enter your password to sign. This is your electronic signature.",
     )
+    # Filled by passkeys.js when the physician signs with a passkey instead of the password:
+    # the device's signature over this decision (checked by the signing service).
+    passkey_assertion = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_passkey_assertion(self) -> dict | None:
+        text = self.cleaned_data.get("passkey_assertion") or ""
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The passkey's answer was garbled; sign again.")
+        return value
 
     def clean(self):
         data = super().clean()
+        if not data.get("passkey_assertion") and not data.get("password"):
+            self.add_error(
+                "password", "Enter your password to sign (or sign with your passkey)."
+            )
         if (
             data.get("decision") == SignOff.Decision.CHANGES_REQUESTED
             and not (data.get("comment") or "").strip()
@@ -125,6 +149,9 @@ def sign_button(form: SignOffForm) -> dict:
 
 # The service's refusals that concern one field of the form, by the refusal's code.
 REFUSAL_FIELDS = {"wrong_password": "password", "not_attested": "attested"}
+
+# Where the screen keeps the nonce of the passkey options it gave out, per revision.
+PASSKEY_SESSION_KEY = "passkey-signing:{}"
 
 # The form's fields as the error summary names them (the attestation's label is a paragraph).
 SUMMARY_NAMES = {
@@ -244,6 +271,50 @@ def _last_approved_before(revision: ArticleRevision) -> ArticleRevision | None:
     )
 
 
+def _posted_passkey(request, revision, assertion: dict | None) -> PasskeySignature | None:
+    """The passkey signature posted with the form, with the nonce this screen gave out."""
+    if assertion is None:
+        return None
+    issued = request.session.pop(PASSKEY_SESSION_KEY.format(revision.pk), None) or {}
+    rp = relying_party(request)
+    return PasskeySignature(
+        assertion=assertion, nonce=str(issued.get("nonce", "")), rp_id=rp.rp_id, origin=rp.origin
+    )
+
+
+def passkey_options_view(model_admin, request, revision_id):
+    """
+    POST (decision, content_hash): what the physician's browser asks their passkey to sign,
+    a challenge bound to this decision on the content shown (`passkey_signing_challenge`).
+    """
+    if request.method != "POST":
+        return JsonResponse({"error": "POST only."}, status=405)
+    if not can_sign_here(request.user):
+        raise PermissionDenied
+    revision = ArticleRevision.objects.filter(pk=revision_id).first()
+    profile = ReviewerProfile.objects.filter(user_id=request.user.pk).first()
+    passkeys = list(profile.passkeys.filter(revoked_at=None)) if profile else []
+    decision = request.POST.get("decision", "")
+    content_hash = request.POST.get("content_hash", "")
+    if revision is None:
+        return JsonResponse({"error": "No such revision."}, status=404)
+    if not passkeys:
+        return JsonResponse(
+            {"error": "You have no passkey: add one, or use your password."}, status=400
+        )
+    if decision not in SignOff.Decision.values or not re.fullmatch(r"[0-9a-f]{64}", content_hash):
+        return JsonResponse({"error": "Choose a decision, then sign again."}, status=400)
+    nonce = new_nonce()
+    request.session[PASSKEY_SESSION_KEY.format(revision.pk)] = {"nonce": nonce}
+    challenge = passkey_signing_challenge(
+        revision=revision, decision=decision, content_hash=content_hash, nonce=nonce
+    )
+    options = signing_options(challenge=challenge, rp=relying_party(request), passkeys=passkeys)
+    response = JsonResponse(options)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def review_view(model_admin, request, revision_id):
     """The focused review screen of one revision; POST signs it (approve / request changes)."""
     # What @sensitive_post_parameters does; the decorator itself wants the request first.
@@ -278,6 +349,7 @@ def review_view(model_admin, request, revision_id):
                     revision=revision,
                     user=user,
                     password=data["password"],
+                    passkey=_posted_passkey(request, revision, data["passkey_assertion"]),
                     decision=data["decision"],
                     comment=data["comment"],
                     conflict_of_interest=data["conflict_of_interest"],
@@ -334,6 +406,10 @@ def review_view(model_admin, request, revision_id):
         decided=decided,
         decision=decision,
         form=form if may_sign and decided is None else None,
+        has_passkey=Passkey.objects.filter(profile__user_id=user.pk, revoked_at=None).exists(),
+        passkey_options_url=reverse(
+            "admin:articles_article_review_passkey_options", args=[revision.pk]
+        ),
         may_sign=may_sign,
         sign_button=sign_button(form),
         error_summary=error_summary(form, refusal) if request.method == "POST" else [],
