@@ -43,3 +43,11 @@ def can_preview(user: AbstractBaseUser, article: Article) -> bool:
     if not (user.is_active and user.is_staff):
         return False
     return user.has_perm("articles.view_article") or can_sign_here(user)
+
+
+def can_view_due_reviews(user: AbstractBaseUser) -> bool:
+    """
+    Whether `user` may see which live pages are due for review and what is scheduled: the
+    month calendar (staff who may view articles: Editors, Reviewers, Site admins).
+    """
+    return bool(user.is_active and user.is_staff and user.has_perm("articles.view_article"))

@@ -204,13 +204,18 @@ def report_thanks(request, slug):
 
 @require_safe
 def robots_txt(request):
-    """robots.txt: everything public may be crawled except the admin, previews and search."""
+    """
+    robots.txt: everything public may be crawled except the admin, previews, search and the
+    physicians' calendar feeds.
+    """
     lines = [
         "User-agent: *",
         f"Disallow: {reverse('admin:index')}",
         # Everything under the preview's first path segment (/preview/).
         f"Disallow: /{reverse('articles:preview', kwargs={'pk': 1}).split('/')[1]}/",
         f"Disallow: {reverse('articles:search')}",
+        # Physicians' private calendar feeds (never linked; their responses say noindex too).
+        f"Disallow: /{reverse('articles:review_feed', args=[1, 'x']).split('/')[1]}/",
         "",
         f"Sitemap: {absolute_url(reverse('sitemap'))}",
         "",

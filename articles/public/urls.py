@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from articles.public import attestation_views, feeds, views
+from articles.public import attestation_views, feeds, review_feed_views, views
 from articles.public import pages as public_views
 from articles.public.http_cache import public_cache
 
@@ -45,4 +45,10 @@ urlpatterns = [
     path("contributors/<slug:slug>/", public_cache(views.contributor_detail), name="contributor"),
     path("reviewers/<slug:slug>/", public_cache(views.reviewer_detail), name="reviewer"),
     path("preview/revisions/<int:pk>/", views.revision_preview, name="preview"),
+    # A physician's private calendar of due reviews: the token is the key (no sign-in).
+    path(
+        "review-calendar/<int:profile_id>/<slug:token>/reviews-due.ics",
+        review_feed_views.review_feed,
+        name="review_feed",
+    ),
 ]

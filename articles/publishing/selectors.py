@@ -1,15 +1,18 @@
 """
 Reads of the publishing side: any revision for staff (preview, review screen), the reviews that
-are due, and which cited papers are retracted. Not the public gate (`articles.public.selectors`).
+are due (the due-reviews page, the month calendar, a physician's calendar feed), scheduled
+publications, and which cited papers are retracted. Not the public gate
+(`articles.public.selectors`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Prefetch
 
 from articles.content.models import Article, ArticleRevision, Contributor, Topic
+from articles.publishing.models import ScheduledPublication
 from reviews import policy
 from reviews.selectors import approvals_in_force_for_revisions
 
@@ -93,13 +96,69 @@ def reviews_due(*, now, horizon_days: int = DUE_HORIZON_DAYS) -> list[dict]:
 
     The candidates come from the SQL annotation (`with_review_dates`); each row's due date and
     status are then computed by the review policy, the same functions the public stamp uses.
-    Three queries whatever the number of articles.
+    Two queries whatever the number of articles (the articles, their approvals in force).
     """
-    articles = list(
+    return _due_rows(
         Article.objects.live()
         .with_review_dates()
-        .filter(next_review_due__lte=now + timedelta(days=horizon_days))
-        .select_related("live_revision")
+        .filter(next_review_due__lte=now + timedelta(days=horizon_days)),
+        now=now,
+    )
+
+
+def reviews_due_between(*, start: datetime, end: datetime, now: datetime) -> list[dict]:
+    """
+    Live articles whose next review falls due from `start` (included) to `end` (excluded),
+    soonest first, as rows of `reviews_due`: the month calendar's due reviews.
+
+    A past period lists only reviews still not done (a re-review moves the due date on).
+    Two queries whatever the number of articles.
+    """
+    rows = _due_rows(
+        Article.objects.live()
+        .with_review_dates()
+        .filter(next_review_due__gte=start, next_review_due__lt=end),
+        now=now,
+    )
+    # The policy's date decides, as everywhere else; the SQL filter only narrows the candidates.
+    return [row for row in rows if start <= row["next_review_due"] < end]
+
+
+def reviews_due_for_reviewer(
+    *, reviewer_id: int, now: datetime, horizon_days: int = DUE_HORIZON_DAYS
+) -> list[dict]:
+    """
+    The rows of `reviews_due` of the pages whose approval in force `reviewer_id` signed: the
+    re-reviews that fall to that physician (their private calendar feed). Two queries.
+    """
+    return [
+        row
+        for row in reviews_due(now=now, horizon_days=horizon_days)
+        if row["signoff"] is not None and row["signoff"].reviewer_id == reviewer_id
+    ]
+
+
+def scheduled_publications_between(*, start: datetime, end: datetime) -> list[ScheduledPublication]:
+    """
+    Pending scheduled publications from `start` (included) to `end` (excluded), in the order
+    they will go live, with their article and revision number: the month calendar. One query.
+    """
+    return list(
+        ScheduledPublication.objects.filter(publish_at__gte=start, publish_at__lt=end)
+        .select_related("article", "revision")
+        # Titles and numbers only: neither the draft's body nor the revision's snapshot.
+        .defer("article__body", "revision__snapshot")
+        .order_by("publish_at", "pk")
+    )
+
+
+def _due_rows(candidates, *, now: datetime) -> list[dict]:
+    """
+    `reviews_due`'s rows for a queryset of live articles annotated `with_review_dates`: each
+    with its approval in force, and its due date and status from the review policy.
+    """
+    articles = list(
+        candidates.select_related("live_revision")
         .only("id", "title", "slug", "live_revision__id", "live_revision__number")
         .order_by("next_review_due", "pk")
     )

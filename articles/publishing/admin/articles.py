@@ -29,7 +29,7 @@ from articles.content.services import (
     revision_create,
     topic_save,
 )
-from articles.publishing.admin import preview, publishing, review
+from articles.publishing.admin import due_calendar, periodic, preview, publishing, review
 from references.services import OFFLINE
 from reviews import policy
 
@@ -122,6 +122,9 @@ class ArticleAdmin(admin.ModelAdmin):
     "Save and send for review" saves exactly as "Save" does, then, once the admin's
     transaction has committed, sends the saved draft for review (`changeform_view`): a send
     never leaves edits on screen behind. "Preview" renders the unsaved form (`preview`).
+
+    The list's action "Send for periodic re-review" and the due-reviews page's additions are in
+    `periodic`; the month calendar of due reviews and scheduled publications in `due_calendar`.
     """
 
     class Media:
@@ -154,6 +157,7 @@ class ArticleAdmin(admin.ModelAdmin):
     list_filter = [StatusFilter, ReviewDueFilter, "needs_review", "topics", "authors"]
     search_fields = ["title", "body"]
     list_select_related = ["live_revision"]
+    actions = [periodic.send_for_periodic_review]
 
     def get_queryset(self, request):
         # Status and review dates are annotations and topics one prefetch, so the change list
@@ -257,6 +261,16 @@ class ArticleAdmin(admin.ModelAdmin):
             path(
                 "due-reviews/", view(self.due_reviews_view), name="{}_{}_due_reviews".format(*info)
             ),
+            path(
+                "due-reviews/send-overdue/",
+                view(self.send_overdue_view),
+                name="{}_{}_due_reviews_send_overdue".format(*info),
+            ),
+            path(
+                "review-calendar/",
+                view(self.review_calendar_view),
+                name="{}_{}_review_calendar".format(*info),
+            ),
             path("add/preview/", view(self.preview_view), name="{}_{}_add_preview".format(*info)),
             path(
                 "<path:object_id>/preview/",
@@ -287,7 +301,16 @@ class ArticleAdmin(admin.ModelAdmin):
         return review.passkey_options_view(self, request, revision_id)
 
     def due_reviews_view(self, request):
-        return review.due_view(self, request)
+        response = review.due_view(self, request)
+        # The page's additions (calendar link, "Send all overdue", a physician's feed address).
+        response.context_data.update(periodic.due_page_context(self, request))
+        return response
+
+    def send_overdue_view(self, request):
+        return periodic.send_overdue_view(self, request)
+
+    def review_calendar_view(self, request):
+        return due_calendar.month_view(self, request)
 
     def preview_view(self, request, object_id=None):
         return preview.preview_view(self, request, object_id)
@@ -415,6 +438,7 @@ class ArticleAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "review_queue_url": reverse("admin:articles_article_review_queue"),
             "due_reviews_url": reverse("admin:articles_article_due_reviews"),
+            "review_calendar_url": reverse("admin:articles_article_review_calendar"),
         }
         return super().changelist_view(request, extra_context)
 
