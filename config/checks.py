@@ -63,3 +63,19 @@ def check_pubmed_email(app_configs=None, **kwargs):
             id="healthpages.W001",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_passkey_origin(app_configs=None, **kwargs):
+    """`check --deploy`: passkeys are bound to a domain, which production must name."""
+    if settings.WEBAUTHN_RP_ID and settings.WEBAUTHN_ORIGIN.startswith("https://"):
+        return []
+    return [
+        checks.Warning(
+            "WEBAUTHN_RP_ID or WEBAUTHN_ORIGIN is not set (or the origin is not HTTPS): "
+            "physicians' passkeys would be bound to whatever host name a request carries.",
+            hint="Set WEBAUTHN_RP_ID=health.example.org and "
+            "WEBAUTHN_ORIGIN=https://health.example.org (your site's domain).",
+            id="healthpages.W002",
+        )
+    ]

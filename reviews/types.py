@@ -30,3 +30,7 @@ class SignableRevision(Protocol):
     byline_user_ids: list[int]
 
     def compute_hash(self) -> str: ...
+
+    def approval_policy(self) -> Any:
+        """How many physicians must approve it, of which specialties (`reviews.approvals`)."""
+        ...

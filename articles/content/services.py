@@ -377,45 +377,66 @@ def _unique(citations: Sequence[Citation]) -> list[Citation]:
     return list(seen.values())
 
 
+# A topic's review policy: how often its pages are reviewed, and how many physicians (of
+# which specialty) must approve them. Site administrators set it; every change is audited.
+TOPIC_POLICY_FIELDS = {
+    "review_interval_days": "review interval",
+    "approvals_required": "number of approvals required",
+    "specialty_required": "specialty required",
+}
+
+
 @transaction.atomic
 def topic_save(*, topic: Topic, user: AbstractBaseUser) -> Topic:
     """
-    Create or save a topic. Its review interval is review policy, not editing.
+    Create or save a topic. Its review policy (`TOPIC_POLICY_FIELDS`) is not editing.
 
     Only site administrators (`articles.change_review_interval`) may set or change a topic's
-    review interval: lengthening it would turn overdue pages "current". The database holds it
-    to 30–1,095 days; every change is audited with before and after.
+    review interval (lengthening it would turn overdue pages "current") or its approval policy
+    (lowering it would let a page go live with fewer physicians' approvals). The database holds
+    the interval to 30–1,095 days and the approvals to 1–3; every change is audited with before
+    and after.
     """
-    before = None
-    if topic.pk is not None:
-        before = (
-            Topic.objects.select_for_update()
-            .filter(pk=topic.pk)
-            .values_list("review_interval_days", flat=True)
-            .first()
-        )
-    changed = topic.review_interval_days != before
+    fields = list(TOPIC_POLICY_FIELDS)
+    stored = Topic.objects.select_for_update().filter(pk=topic.pk).values(*fields).first()
+    before = stored or {
+        "review_interval_days": None,
+        "approvals_required": 1,
+        "specialty_required": "",
+    }
+    changed = [name for name in fields if getattr(topic, name) != before[name]]
     if changed and not user.has_perm("articles.change_review_interval"):
         raise ValidationError(
             {
-                "review_interval_days": "Only site administrators can change a topic's review "
-                "interval; ask one if this topic needs reviewing more or less often."
+                name: f"Only site administrators can change a topic's "
+                f"{TOPIC_POLICY_FIELDS[name]}; ask one if this topic needs it changed."
+                for name in changed
             },
             code="permission",
         )
     topic.full_clean()
     topic.save()
-    if changed:
+    for name in changed:
+        if name == "review_interval_days":
+            old, new = before[name], topic.review_interval_days
+            audit_record(
+                action=AuditEvent.Action.POLICY_CHANGED,
+                actor=user,
+                message=f"Review interval of topic '{topic.name}' changed from "
+                f"{old or 'the site default'} to {new or 'the site default'} days.",
+                data={"topic_id": topic.pk, "before": old, "after": new},
+            )
+            continue
         audit_record(
             action=AuditEvent.Action.POLICY_CHANGED,
             actor=user,
-            message=f"Review interval of topic '{topic.name}' changed from "
-            f"{before or 'the site default'} to {topic.review_interval_days or 'the site default'}"
-            " days.",
+            message=f"The {TOPIC_POLICY_FIELDS[name]} of topic '{topic.name}' changed from "
+            f"{before[name]!r} to {getattr(topic, name)!r}.",
             data={
                 "topic_id": topic.pk,
-                "before": before,
-                "after": topic.review_interval_days,
+                "field": name,
+                "before": before[name],
+                "after": getattr(topic, name),
             },
         )
     return topic

@@ -131,6 +131,13 @@ class Publication(models.Model):
         "From the citations' notices, outside the signed content; the page is 'under review' "
         "while this is not empty.",
     )
+    co_reviewers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="When the page's approval policy needs several physicians: the others whose "
+        "approvals in standing met it, newest first: [{signoff_id, name, credentials, slug, "
+        "signed_at}]. The stamp and JSON-LD name them with the reviewer.",
+    )
     reviewer = models.ForeignKey(
         "reviews.ReviewerProfile", on_delete=models.PROTECT, related_name="+"
     )

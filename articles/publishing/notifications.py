@@ -8,7 +8,8 @@ event) and sent by a task after the commit, each with a deep link:
   it names, or the physicians of its pool (`reviews.selectors.physicians_asked`: verified, not
   among its editors or byline), with the date it is wanted by;
 - a physician's decision: the editor who sent it and the page's editors and authors, with the
-  physician's comment;
+  physician's comment; and, when an approval leaves the page's approval policy unmet (two
+  physicians, one of a specialty), the physicians who can give the next approval;
 - a publication: the page's editors and the approving physician;
 - a reader's report: the Editors.
 
@@ -105,6 +106,24 @@ def on_decision_recorded(sender, *, signoff: SignOff, now, **kwargs) -> None:
         ),
         link=_admin_url("articles_article_change", revision.article_id),
     )
+    still_open = ReviewRequest.objects.filter(revision=revision, state=ReviewRequest.State.OPEN)
+    if signoff.is_approval and (waiting := still_open.select_related("assignee").first()):
+        # An approval policy of several physicians is not met yet: ask the next ones.
+        notify(
+            kind=Notification.Kind.REVIEW_REQUESTED,
+            key=f"request:{waiting.pk}:after:{signoff.pk}",
+            recipients=_addresses(
+                p.user for p in physicians_asked(waiting) if p.pk != signoff.reviewer_id
+            ),
+            subject=f"Another approval needed: {title} (revision {revision.number})",
+            body=(
+                f"{signoff.display_name} approved revision {revision.number} of '{title}'. "
+                f"{revision.approval_policy().describe()} Your approval is asked "
+                + (f"(the {waiting.pool} pool)" if waiting.pool else "(any physician)")
+                + ".\n\nOpen the review screen:"
+            ),
+            link=_admin_url("articles_article_review", revision.pk),
+        )
 
 
 def notify_published(*, article: Article, revision: ArticleRevision, signoff: SignOff) -> None:

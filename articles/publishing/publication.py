@@ -96,7 +96,7 @@ SEALED_FIELDS = (
 
 
 # Every column the seal reads: what a list must load to check it without a query per row.
-SEAL_INPUTS = (*SEALED_FIELDS, "source_alerts", "seal")
+SEAL_INPUTS = (*SEALED_FIELDS, "source_alerts", "co_reviewers", "seal")
 
 
 def _value(value: Any) -> Any:
@@ -107,12 +107,14 @@ def compute_seal(record: Publication, *, secret: str | None = None) -> str:
     """
     The HMAC of the record's columns, keyed by the site's `SECRET_KEY` (Django's
     `salted_hmac`): a secret of the environment, never in the database. The source alerts are
-    covered when there are any (so records sealed before they existed stay sound, and adding
-    or removing one in SQL breaks the seal either way).
+    and the co-reviewers are covered when there are any (so records sealed before they existed
+    stay sound, and adding or removing one in SQL breaks the seal either way).
     """
     data = {name: _value(getattr(record, name)) for name in SEALED_FIELDS}
     if record.source_alerts:
         data["source_alerts"] = record.source_alerts
+    if record.co_reviewers:
+        data["co_reviewers"] = record.co_reviewers
     return salted_hmac(
         _SEAL_PURPOSE, keys.canonical_json(data), secret=secret, algorithm="sha256"
     ).hexdigest()
@@ -159,7 +161,15 @@ def _interval_days(article: Article) -> int:
 
 
 def _review_state(
-    *, signoff, taken_back_by, last_reviewed_at, next_due, updated_at, now, source_alerts=()
+    *,
+    signoff,
+    taken_back_by,
+    last_reviewed_at,
+    next_due,
+    updated_at,
+    now,
+    source_alerts=(),
+    co_reviewers=(),
 ):
     status = policy.review_status(next_due=next_due, now=now) if signoff else None
     withdrawn = bool(signoff) and policy.is_withdrawn_for_overdue(next_due=next_due, now=now)
@@ -173,7 +183,38 @@ def _review_state(
         withdrawn=withdrawn,
         last_updated_at=updated_at,
         source_alerts=tuple(source_alerts),
+        co_reviewers=tuple(co_reviewers) if signoff else (),
     )
+
+
+def _co_reviewers(revision: ArticleRevision, approval: SignOff) -> list[dict]:
+    """
+    When the revision's approval policy needs several physicians, the others whose approvals
+    stand with ``approval``'s, newest first, one entry per physician; [] otherwise.
+    """
+    if revision.approval_policy().needed < 2:
+        return []
+    others, seen = [], {approval.reviewer_id}
+    standing = (
+        SignOff.objects.standing()
+        .filter(revision_id=revision.pk)
+        .select_related("reviewer")
+        .order_by("-pk")
+    )
+    for signoff in standing:
+        if signoff.reviewer_id in seen:
+            continue
+        seen.add(signoff.reviewer_id)
+        others.append(
+            {
+                "signoff_id": signoff.pk,
+                "name": signoff.printed_name,
+                "credentials": signoff.credentials,
+                "slug": signoff.reviewer.slug if signoff.reviewer.is_verified else "",
+                "signed_at": signoff.signed_at.isoformat(),
+            }
+        )
+    return others
 
 
 def _withdraw(record: Publication | None, *, article: Article, reason: str, now) -> None:
@@ -279,6 +320,7 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
     # Sources retracted (or under concern) since the approval: from the citations' notices,
     # outside the signed content (articles.publishing.retractions).
     alerts = source_alerts_of(revision, approval)
+    co_reviewers = _co_reviewers(revision, approval)
     context = article_page_context(article=article, revision=revision, source_alerts=alerts)
     context["review"] = _review_state(
         signoff=approval if current else None,
@@ -288,6 +330,7 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
         updated_at=revision.created_at,
         now=now,
         source_alerts=alerts,
+        co_reviewers=co_reviewers,
     )
     context["published_at"] = published_at
     html = str(context["content_html"])
@@ -324,6 +367,7 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
     record.withdraw_at = withdraw_at
     record.reading_minutes = reading_minutes(revision.snapshot)
     record.source_alerts = alerts
+    record.co_reviewers = co_reviewers
     record.html = html
     record.json_ld = str(article_json_ld(context))
     record.search_text = _search_text(revision)
@@ -394,6 +438,7 @@ def review_state_of(record: Publication, *, now: datetime) -> ReviewState:
         updated_at=record.updated_at,
         now=now,
         source_alerts=record.source_alerts,
+        co_reviewers=record.co_reviewers,
     )
 
 

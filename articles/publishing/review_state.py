@@ -39,6 +39,9 @@ class ReviewState:
     # Sources the page cites that were retracted or put under concern since the approval
     # (publication record's `source_alerts`): the page is "under review" while there are any.
     source_alerts: tuple[dict, ...] = ()
+    # The other physicians whose approvals a policy of several needed (the record's
+    # `co_reviewers`: name, credentials, slug, signed_at), named in the stamp with `signoff`'s.
+    co_reviewers: tuple[dict, ...] = ()
 
     @property
     def show_stamp(self) -> bool:

@@ -132,6 +132,17 @@ def medical_web_page(context: dict[str, Any]) -> dict[str, Any]:
         page["reviewedBy"] = _person(
             signoff.printed_name, credentials=signoff.credentials, url=profile_url
         )
+        if review.co_reviewers:  # a policy of several physicians: each of them reviewed it
+            page["reviewedBy"] = [page["reviewedBy"]] + [
+                _person(
+                    other["name"],
+                    credentials=other["credentials"],
+                    url=absolute_url(reverse("articles:reviewer", args=[other["slug"]]))
+                    if other["slug"]
+                    else "",
+                )
+                for other in review.co_reviewers
+            ]
     authors = context.get("authors") or []
     if authors:
         page["author"] = [

@@ -81,8 +81,9 @@ def publish_refusal(*, article: Article, revision: ArticleRevision) -> PublishRe
     against the stored snapshot. The rules, in order: the revision belongs to the article; it
     has an approval in force (`SignOff.objects.in_force`: the newest decision on it, of its
     stored hash, by a signer not revoked); the signer is verified and active now; the signer
-    did not write, edit or author it (as the revision recorded it); the stored content still
-    hashes to the signed hash.
+    did not write, edit or author it (as the revision recorded it); the approvals in standing
+    meet the approval policy of the article's topics (two physicians, one of a specialty...);
+    the stored content still hashes to the signed hash.
     """
     label = f"Revision {revision.number} of '{article.title}'"
     if revision.article_id != article.pk:
@@ -131,6 +132,10 @@ def publish_refusal(*, article: Article, revision: ArticleRevision) -> PublishRe
             f"separation of duties ({reason}) Send it for review by another physician.",
             code="separation_of_duties",
         )
+    if (unmet := _approval_policy_unmet(revision)) is not None:
+        return PublishRefused(
+            f"{label} cannot be published yet: {unmet}", code="approval_policy_unmet"
+        )
     actual = revision.compute_hash()
     if actual != signoff.content_hash:
         return PublishRefused(
@@ -140,6 +145,28 @@ def publish_refusal(*, article: Article, revision: ArticleRevision) -> PublishRe
             code="tampered",
         )
     return None
+
+
+def _approval_policy_unmet(revision: ArticleRevision) -> str | None:
+    """
+    What the revision's approval policy (its topics': `reviews.approvals`) still needs, counting
+    the approvals in standing whose physicians may vouch for them now (verified, active, not
+    an author or editor of it); None when it is met.
+    """
+    policy = revision.approval_policy()
+    if policy.needed == 1 and not policy.specialties:
+        return None  # the approval in force, checked above, is all it needs
+    standing = (
+        SignOff.objects.standing()
+        .filter(revision_id=revision.pk, reviewer__verified_at__isnull=False)
+        .filter(reviewer__user__is_active=True)
+        .select_related("reviewer__user")
+    )
+    return policy.unmet(
+        (s.reviewer_id, s.reviewer.specialty)
+        for s in standing
+        if separation_of_duties_refusal(revision=revision, user=s.reviewer.user) is None
+    )
 
 
 def _audit_tampering(refusal: PublishRefused, *, revision: ArticleRevision, user, now) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from reviews.db import append_only_trigger
 
@@ -171,6 +171,18 @@ class SignOffQuerySet(AppendOnlyQuerySet):
         return self.approvals().filter(
             content_hash=F("revision__content_hash"), reviewer__revoked_at__isnull=True
         )
+
+    def standing(self) -> SignOffQuerySet:
+        """
+        Valid approvals that no later "changes requested" on the same revision took back: the
+        approvals an approval policy of several physicians counts (`reviews.approvals`).
+        """
+        taken_back = SignOff.objects.filter(
+            revision_id=OuterRef("revision_id"),
+            decision=SignOff.Decision.CHANGES_REQUESTED,
+            pk__gt=OuterRef("pk"),
+        )
+        return self.valid_approvals().exclude(Exists(taken_back))
 
     def in_force(self) -> SignOffQuerySet:
         """

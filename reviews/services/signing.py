@@ -460,6 +460,59 @@ def signoff_create(
     return signoff
 
 
+def _refuse_second_approval(revision: ArticleRevision, profile: ReviewerProfile) -> None:
+    """One physician approves an open request once: a policy of two needs another physician."""
+    request = ReviewRequest.objects.filter(
+        revision_id=revision.pk, state=ReviewRequest.State.OPEN
+    ).first()
+    if request is None:
+        return
+    again = SignOff.objects.standing().filter(
+        revision_id=revision.pk, reviewer=profile, signed_at__gte=request.submitted_at
+    )
+    if again.exists():
+        raise _refuse(
+            "already_approved",
+            "You have already approved this revision; nothing was signed. Its approval policy "
+            f"needs another physician: {revision.approval_policy().describe()}",
+        )
+
+
+def _requests_after_decision(revision: ArticleRevision, signoff: SignOff, *, now) -> str:
+    """
+    Close the revision's open review requests with ``signoff``'s decision, unless it is an
+    approval that leaves the revision's approval policy unmet (`reviews.approvals`): then the
+    requests stay open, passed to the pool that can give the approval still needed, and what
+    is still needed is returned (for the audit trail); "" otherwise.
+    """
+    approved = signoff.decision == SignOff.Decision.APPROVED
+    unmet, wanted = None, []
+    if approved:
+        policy = revision.approval_policy()
+        standing = list(
+            SignOff.objects.standing().filter(revision_id=revision.pk).select_related("reviewer")
+        )
+        unmet = policy.unmet((s.reviewer_id, s.reviewer.specialty) for s in standing)
+        held = {s.reviewer.specialty.strip().casefold() for s in standing}
+        wanted = [sp for sp in policy.specialties if sp.strip().casefold() not in held]
+    requests = ReviewRequest.objects.select_for_update().filter(
+        revision=revision, state=ReviewRequest.State.OPEN
+    )
+    for request in requests:
+        if unmet:
+            request.assignee, request.pool = None, (wanted[0] if wanted else "")
+            request.full_clean()
+            request.save(update_fields=["assignee", "pool"])
+            continue
+        request.state = (
+            ReviewRequest.State.APPROVED if approved else ReviewRequest.State.CHANGES_REQUESTED
+        )
+        request.closed_at = now
+        request.full_clean()
+        request.save(update_fields=["state", "closed_at"])
+    return unmet or ""
+
+
 def _audit_refusal(refusal: SignOffRefused, *, user, revision, decision: str, now) -> None:
     tampered = refusal.code == "hash_mismatch"
     audit_record(
@@ -501,6 +554,8 @@ def _signoff_append(
             f"This review request was already decided ({decided.get_state_display().lower()}); "
             "nothing was signed. Send the revision for review again to sign a new decision.",
         )
+    if decision == SignOff.Decision.APPROVED:
+        _refuse_second_approval(revision, profile)
     head = SignOff.objects.order_by("-pk").only("record_hash", "signed_at").first()
     if head is not None and now < head.signed_at:
         # The chain's order is the order of signing. A clock behind the newest record (clock
@@ -542,20 +597,14 @@ def _signoff_append(
     signoff.save()
 
     approved = decision == SignOff.Decision.APPROVED
-    new_state = ReviewRequest.State.APPROVED if approved else ReviewRequest.State.CHANGES_REQUESTED
-    for request in ReviewRequest.objects.select_for_update().filter(
-        revision=revision, state=ReviewRequest.State.OPEN
-    ):
-        request.state = new_state
-        request.closed_at = now
-        request.full_clean()
-        request.save(update_fields=["state", "closed_at"])
+    still_needed = _requests_after_decision(revision, signoff, now=now)
 
     audit_record(
         action=AuditEvent.Action.APPROVED if approved else AuditEvent.Action.CHANGES_REQUESTED,
         actor=user,
         revision=revision,
-        message=f"{signoff.display_name}: {signoff.meaning}",
+        message=f"{signoff.display_name}: {signoff.meaning}"
+        + (f" {still_needed}" if still_needed else ""),
         data={"signoff_id": signoff.pk, "content_hash": signoff.content_hash},
         now=now,
     )

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from config.checks import check_pubmed_email, check_shared_cache
+from config.checks import check_passkey_origin, check_pubmed_email, check_shared_cache
 
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS = {
@@ -21,6 +21,19 @@ def test_an_empty_pubmed_email_is_a_warning(settings):
     assert warning.id == "healthpages.W001" and "PUBMED_EMAIL is empty" in warning.msg
     settings.PUBMED_EMAIL = "editors@example.org"
     assert check_pubmed_email() == []
+
+
+def test_passkeys_without_the_sites_domain_are_a_deploy_warning(settings):
+    settings.WEBAUTHN_RP_ID, settings.WEBAUTHN_ORIGIN = "", ""
+    (warning,) = check_passkey_origin()
+    assert warning.id == "healthpages.W002"
+    settings.WEBAUTHN_RP_ID, settings.WEBAUTHN_ORIGIN = (
+        "health.example.org",
+        "http://health.example.org",
+    )
+    assert [w.id for w in check_passkey_origin()] == ["healthpages.W002"]  # not HTTPS
+    settings.WEBAUTHN_ORIGIN = "https://health.example.org"
+    assert check_passkey_origin() == []
 
 
 @pytest.mark.django_db

@@ -66,8 +66,11 @@ def test_a_page_first_published_on_the_day_of_its_revision_shows_no_update(clien
 
 
 def test_re_rendering_rewrites_every_record_at_the_instant_given():
-    ArticleFactory()  # a draft first, so that articles and their records are numbered apart
-    articles = [ArticleFactory(live=True), ArticleFactory(live=True)]
+    # A draft between two live articles: their records are numbered one after the other and
+    # the articles are not, so re-rendering by any number but the article's misses one.
+    first = ArticleFactory(live=True)
+    ArticleFactory()
+    articles = [first, ArticleFactory(live=True)]
     before = {r.article_id: r.generation for r in Publication.objects.all()}
     now = timezone.now() + timedelta(minutes=5)
 

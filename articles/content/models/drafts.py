@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from articles.content.sanitize import validate_images_have_alt
+from reviews.approvals import ApprovalPolicy
 
 # The range a topic's review interval may take (a database constraint holds it): long enough
 # to be workable, never so long that a page would go years without a physician's look.
@@ -53,11 +54,28 @@ class Topic(models.Model):
         "administrators can change it.",
     )
 
+    approvals_required = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
+        verbose_name="Approvals required",
+        help_text="How many different physicians must approve a page of this topic before it "
+        "goes live (1 to 3). Only site administrators can change it.",
+    )
+    specialty_required = models.CharField(
+        max_length=120,
+        blank=True,
+        verbose_name="Specialty required",
+        help_text='One of the approvals must come from a physician of this specialty, as written '
+        'on their reviewer profile (e.g. "Cardiology"); empty: any. Only site administrators '
+        "can change it.",
+    )
+
     class Meta:
         ordering = ["name"]
         permissions = [
-            ("change_review_interval", "Can change a topic's review interval"),
+            ("change_review_interval", "Can change a topic's review interval and policy"),
         ]
+
         constraints = [
             models.CheckConstraint(
                 condition=Q(review_interval_days__isnull=True)
@@ -69,6 +87,11 @@ class Topic(models.Model):
                 violation_error_message=f"A review interval is {REVIEW_INTERVAL_MIN_DAYS} to "
                 f"{REVIEW_INTERVAL_MAX_DAYS} days.",
             ),
+            models.CheckConstraint(
+                condition=Q(approvals_required__gte=1, approvals_required__lte=3),
+                name="topic_approvals_required_in_range",
+                violation_error_message="A topic requires 1 to 3 approvals.",
+            ),
         ]
 
     def __str__(self):
@@ -76,6 +99,13 @@ class Topic(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:topic", kwargs={"slug": self.slug})
+
+    def approval_policy(self) -> ApprovalPolicy:
+        """The topic's approval policy (`reviews.approvals`)."""
+        specialty = self.specialty_required.strip()
+        return ApprovalPolicy(
+            approvals=self.approvals_required, specialties=(specialty,) if specialty else ()
+        )
 
 
 class Contributor(models.Model):

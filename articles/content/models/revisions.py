@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from articles.content.snapshot import content_hash
+from reviews.approvals import ApprovalPolicy
 from reviews.db import append_only_trigger
 from reviews.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
@@ -101,6 +102,14 @@ class ArticleRevision(_ImmutableModel):
     def compute_hash(self) -> str:
         """Recompute the content hash from the stored snapshot (to detect tampering)."""
         return content_hash(self.snapshot)
+
+    def approval_policy(self) -> ApprovalPolicy:
+        """
+        How many physicians must approve this revision, of which specialties: the strictest
+        policy of its article's topics, as they are now (topics are not part of the signed
+        content; a site administrator sets the policies).
+        """
+        return ApprovalPolicy.combine(t.approval_policy() for t in self.article.topics.all())
 
     def clean(self):
         if self.snapshot is not None and self.content_hash != self.compute_hash():

@@ -23,6 +23,7 @@ from articles.content.models import (
 from articles.content.services import (
     ARTICLE_FIELDS,
     ARTICLE_RELATIONS,
+    TOPIC_POLICY_FIELDS,
     article_citations_prefetch,
     article_create,
     article_update,
@@ -445,20 +446,37 @@ class ArticleAdmin(admin.ModelAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "is_condition", "review_interval_days"]
+    list_display = [
+        "name",
+        "slug",
+        "is_condition",
+        "review_interval_days",
+        "approvals_required",
+        "specialty_required",
+    ]
     list_filter = ["is_condition"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
         (None, {"fields": ["name", "slug", "description"]}),
-        ("Medical review", {"fields": ["is_condition", "review_interval_days"]}),
+        (
+            "Medical review",
+            {
+                "fields": [
+                    "is_condition",
+                    "review_interval_days",
+                    "approvals_required",
+                    "specialty_required",
+                ]
+            },
+        ),
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        # The review interval is review policy: site administrators set it (audited).
+        # The review interval and approval policy: site administrators set them (audited).
         if request.user.has_perm("articles.change_review_interval"):
             return ()
-        return ("review_interval_days",)
+        return tuple(TOPIC_POLICY_FIELDS)
 
     def save_model(self, request, obj, form, change):
         try:
