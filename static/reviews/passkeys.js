@@ -113,7 +113,8 @@
         return;
       }
       say(form, "Follow your device's instructions to make the passkey…");
-      post(form.action, form, { action: "options" })
+      // form.getAttribute, not form.action: the form's field named "action" shadows it.
+      post(form.getAttribute("action") || window.location.href, form, { action: "options" })
         .then(function (options) {
           return navigator.credentials.create({ publicKey: creationOptions(options) });
         })

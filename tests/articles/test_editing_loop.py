@@ -36,6 +36,7 @@ from tests.factories.articles import (
 from tests.factories.reviews import ReviewerProfileFactory
 from tests.factories.workflow import edit_body, sign
 from tests.html_checker import nu_check
+from tests.reviews.test_passkeys import register
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,7 @@ def test_save_and_send_sends_the_edits_on_screen_not_the_last_saved_draft(editor
     assert request.note == "See the new text"
     assert messages_of(response) == [
         f"“{article.title}” was saved, and revision 1 was sent for medical review to the "
-        f"reviewing physicians, wanted by {request.due_on:%d %B %Y}."
+        f"reviewing physicians, wanted by {request.due_on.day} {request.due_on:%B %Y}."
     ]
 
 
@@ -436,6 +437,13 @@ def test_the_new_admin_pages_are_valid_html(client, editor, reviewer, submitted)
     article_submit_for_review(article=article, user=editor)
     documents["review open"] = client.get(screen_url(submitted)).content.decode()
     assert 'name="password"' in documents["review open"]
+    register(reviewer)  # a passkey: the screen offers it, and "Your passkeys" lists it
+    documents["review with passkey"] = client.get(screen_url(submitted)).content.decode()
+    assert "data-passkey-sign" in documents["review with passkey"]
+    documents["passkeys"] = client.get(reverse("admin:reviews_passkeys")).content.decode()
+    documents["queue for me"] = client.get(
+        reverse("admin:articles_article_review_queue") + "?for=me"
+    ).content.decode()
     problems = {
         name: [error for error in errors if not any(known in error for known in KNOWN_ERRORS)]
         for name, errors in nu_check(documents).items()

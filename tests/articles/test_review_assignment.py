@@ -201,7 +201,7 @@ def test_the_change_page_sends_to_the_physician_and_date_chosen(client, editor, 
     assert (request.assignee, request.due_on) == (doe, due)
     assert [str(m) for m in response.context["messages"]] == [
         f"“{article.title}” was saved, and revision 1 was sent for medical review to "
-        f"John Doe, DO, wanted by {due:%d %B %Y}."
+        f"John Doe, DO, wanted by {due.day} {due:%B %Y}."
     ]
     panel = response.content.decode()
     assert f"to John Doe, DO, wanted by {due.day} {due:%b %Y}" in panel
@@ -254,3 +254,20 @@ def test_each_physician_sees_what_was_sent_to_them_with_a_count(
     )
     asked = [" ".join(td.text_content().split()) for td in everything.xpath("//tbody/tr/td[4]")]
     assert sorted(asked) == ["Anesthesiology pool", "Any physician", "Jane Roe, DO"]
+
+
+def test_sending_again_asks_the_same_physician_unless_the_editor_chooses_otherwise(
+    client, submit, editor, roe, doe
+):
+    article = ArticleFactory()
+    client.force_login(editor)
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    page = lxml_html.fromstring(client.get(url).content)
+    assert page.xpath('//select[@id="id_review_assignee"]/option[@selected]/text()') == [
+        "Anyone in the pool"
+    ]
+    submit(article=article, user=editor, assignee=doe)
+    page = lxml_html.fromstring(client.get(url).content)
+    assert page.xpath('//select[@id="id_review_assignee"]/option[@selected]/text()') == [
+        "John Doe, DO (Pain medicine)"
+    ]

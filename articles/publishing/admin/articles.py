@@ -92,7 +92,9 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TakeawayInline(admin.TabularInline):
+class TakeawayInline(admin.StackedInline):
+    # Stacked, not tabular: each field keeps its own <label> (a tabular inline's inputs have
+    # only the column headings, which screen readers do not tie to them).
     model = Takeaway
     fields = ["position", "text"]
     extra = 1
@@ -130,7 +132,8 @@ class ArticleAdmin(admin.ModelAdmin):
 
     class Media:
         # Warns before leaving the form with unsaved changes (CKEditor's included).
-        js = ["articles/unsaved_changes.js"]
+        # admin_a11y.js: an ARIA fix for the Topics/Authors pickers (see the file).
+        js = ["articles/unsaved_changes.js", "articles/admin_a11y.js"]
 
     form = ArticleAdminForm
     change_form_template = "admin/articles/article/change_form.html"
@@ -390,7 +393,9 @@ class ArticleAdmin(admin.ModelAdmin):
             "editing_loop": {
                 "preview_url": url,
                 "can_submit": request.user.has_perm("articles.change_article"),
-                "assignment_form": publishing.ReviewAssignmentForm(),
+                "assignment_form": publishing.ReviewAssignmentForm(
+                    initial=publishing.last_assignment(article)
+                ),
             }
         }
 

@@ -237,8 +237,27 @@ def submit_saved(request, article: Article | None) -> None:
         messages.success(
             request,
             f"“{article}” was saved, and revision {review.revision.number} was sent "
-            f"for medical review to {asked_of(review)}, wanted by {review.due_on:%d %B %Y}.",
+            f"for medical review to {asked_of(review)}, wanted by {review.due_on.day} "
+            f"{review.due_on:%B %Y}.",
         )
+
+
+def last_assignment(article: Article | None) -> dict:
+    """
+    The article's last review request's physician and pool, as the form's initial choice:
+    after "changes requested", sending the edited page again asks the same physician unless
+    the editor chooses otherwise. {} for a page never sent.
+    """
+    if article is None:
+        return {}
+    last = (
+        ReviewRequest.objects.filter(revision__article=article, submitted_by__isnull=False)
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+    if last is None:
+        return {}
+    return {"review_assignee": last.assignee_id, "review_pool": last.pool}
 
 
 def asked_of(review: ReviewRequest) -> str:
