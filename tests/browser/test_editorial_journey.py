@@ -207,7 +207,7 @@ def test_the_editorial_loop_from_writing_to_the_physicians_stamp(open_browser, l
     save_and_send_for_review(editor)
     expect(editor.locator(".messagelist")).to_contain_text(
         f"“Low back pain” was saved, and revision 1 was sent for medical review to "
-        f"Jane Roe, DO, wanted by {wanted_by:%d %B %Y}."
+        f"Jane Roe, DO, wanted by {wanted_by.day} {wanted_by:%B %Y}."
     )
     article = Article.objects.get()
     # Nothing typed was lost: the stored body is exactly the typed paragraphs.
