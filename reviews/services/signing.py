@@ -304,7 +304,7 @@ def passkey_signing_challenge(
         revision_id=revision.pk,
         content_hash=content_hash,
         decision=decision,
-        meaning=SignOff.MEANINGS.get(decision, ""),
+        meaning=SignOff.MEANINGS[decision],
         request_id=request.pk if request else None,
         nonce=nonce,
     )

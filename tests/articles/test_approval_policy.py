@@ -161,6 +161,10 @@ def test_the_stamp_json_ld_and_cards_name_every_reviewer(
     [stamp] = tree.find_class("review-stamp-signer")
     text = " ".join(stamp.text_content().split())
     assert text.startswith("Medically reviewed by Cy Heart, DO, Ben Pain, DO and Ann Pain, DO on ")
+    [byline] = tree.find_class("byline-reviewer")
+    assert " ".join(byline.text_content().split()) == (
+        "Medically reviewed by Cy Heart, DO, Ben Pain, DO and Ann Pain, DO"
+    )
     data = json.loads(tree.xpath('//script[@type="application/ld+json"]/text()')[0])
     page_ld = next(
         node for node in data.get("@graph", [data]) if node.get("@type") == "MedicalWebPage"

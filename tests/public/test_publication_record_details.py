@@ -155,3 +155,22 @@ def test_a_page_whose_approval_was_taken_back_names_no_reviewer_to_search_engine
     assert "Update in preparation" in html
     page = medical_web_page(html)
     assert "reviewedBy" not in page and "lastReviewed" not in page
+
+
+def test_the_page_header_shows_the_records_dates_reading_time_authors_and_disclaimer(client):
+    article = ArticleFactory(live=True)
+    record = Publication.objects.get(article=article)
+    page = lxml.html.fromstring(client.get(reverse("articles:detail", args=[article.slug])).content)
+    [dates] = page.find_class("dates")
+    published = dateformat.format(timezone.localtime(record.published_at), "j F Y")
+    assert " ".join(dates.text_content().split()).startswith(f"Published {published}")
+    assert page.find_class("reading-time")[0].text == f"{record.reading_minutes} min read"
+    [author] = record.authors
+    [link] = page.find_class("byline")[0].xpath("a")
+    assert link.get("href") == reverse("articles:contributor", kwargs={"slug": author["slug"]})
+    [disclaimer] = page.find_class("disclaimer")
+    assert (
+        disclaimer.text_content()
+        .strip()
+        .startswith("This page is for general information and is not a substitute")
+    )

@@ -24,6 +24,7 @@ from reviews.passkeys import (
     RelyingParty,
     new_nonce,
     registration_options,
+    signing_challenge,
 )
 from reviews.services import (
     SignOffRefused,
@@ -36,6 +37,7 @@ from reviews.services.passkeys import passkey_add, passkey_remove
 from tests.factories.articles import EditorFactory
 from tests.factories.reviews import PASSWORD, AdminUserFactory, ReviewerProfileFactory
 from tests.passkey_device import SoftPasskey, b64url
+from tests.reviews.conftest import make_revision
 from tests.tamper import tamper
 
 RP = RelyingParty(rp_id="testserver", origin="http://testserver", name="Test site")
@@ -156,6 +158,61 @@ def test_a_decision_signed_with_a_passkey_keeps_the_assertion_and_verifies(revis
 
 
 @pytest.mark.django_db
+def test_the_challenge_binds_this_revisions_open_request(revision, reviewer):
+    """Not another page's open request, nor this revision's decided one."""
+    editor = EditorFactory()
+    other = make_revision()
+    review_request_create(revision=other, user=editor)  # another page, waiting
+    decided = review_request_create(revision=revision, user=editor)
+    _, device = register(reviewer)
+    sign(revision, reviewer, signature(revision, device))
+    open_now = review_request_create(revision=revision, user=editor)
+    assert open_now.pk != decided.pk
+    expected = signing_challenge(
+        revision_id=revision.pk,
+        content_hash=revision.content_hash,
+        decision="approved",
+        meaning=SignOff.MEANINGS["approved"],
+        request_id=open_now.pk,
+        nonce="n",
+    )
+    assert (
+        passkey_signing_challenge(
+            revision=revision, decision="approved", content_hash=revision.content_hash, nonce="n"
+        )
+        == expected
+    )
+    second = sign(revision, reviewer, signature(revision, device))
+    assert second.passkey_assertion["request_id"] == open_now.pk
+
+
+@pytest.mark.django_db
+def test_a_physician_with_two_passkeys_signs_with_either(revision, reviewer):
+    _, laptop = register(reviewer, name="Laptop")
+    phone_key, phone = register(reviewer, name="Phone")
+    signoff = sign(revision, reviewer, signature(revision, phone))
+    assert signoff.passkey == phone_key
+
+
+@pytest.mark.django_db
+def test_a_cloned_device_whose_counter_does_not_move_on_cannot_sign(revision, reviewer):
+    """Authenticators count their signatures; a copy of the key replays an old count."""
+    editor = EditorFactory()
+    review_request_create(revision=revision, user=editor)
+    _, device = register(reviewer)
+    sign(revision, reviewer, signature(revision, device))  # the device's count is now 1
+    review_request_create(revision=revision, user=editor)
+    device.count = 0  # the clone starts where the original was
+    with pytest.raises(SignOffRefused) as refused:
+        sign(revision, reviewer, signature(revision, device))
+    assert refused.value.code == "wrong_passkey"
+    assert refused.value.message.startswith(
+        "The passkey's signature was not accepted, so nothing was signed: "
+    )
+    assert refused.value.message.endswith(" Reload the review screen and sign again.")
+
+
+@pytest.mark.django_db
 def test_an_assertion_for_another_decision_signs_nothing(revision, reviewer):
     review_request_create(revision=revision, user=EditorFactory())
     _, device = register(reviewer)
@@ -181,9 +238,12 @@ def test_an_assertion_for_other_content_signs_nothing(revision, reviewer):
 def test_another_physicians_passkey_or_a_removed_one_cannot_sign(revision, reviewer):
     colleague = ReviewerProfileFactory()
     _, theirs = register(colleague)
-    with pytest.raises(SignOffRefused, match="not one of yours") as refused:
+    with pytest.raises(SignOffRefused) as refused:
         sign(revision, reviewer, signature(revision, theirs))
     assert refused.value.code == "wrong_passkey"
+    assert refused.value.message == (
+        "This passkey is not one of yours, or it was removed; nothing was signed."
+    )
 
     mine, device = register(reviewer, name="Phone")
     passkey_remove(user=reviewer.user, passkey=mine)
@@ -234,8 +294,6 @@ def _reseal(signoff: SignOff) -> None:
 @pytest.mark.parametrize("part", ["signature", "nonce", "authenticatorData"])
 def test_verify_signoffs_fails_when_a_stored_assertion_is_altered(settings, tmp_path, part):
     settings.SIGNOFF_LOG_HEAD_FILE = str(tmp_path / "head.json")
-    from tests.reviews.conftest import make_revision
-
     revision, reviewer = make_revision(), ReviewerProfileFactory()
     _, device = register(reviewer)
     signoff = sign(revision, reviewer, signature(revision, device))
