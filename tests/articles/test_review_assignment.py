@@ -20,7 +20,12 @@ from lxml import html as lxml_html
 from articles.publishing.workflow import article_submit_for_review
 from reviews.models import AuditEvent, ReviewRequest
 from tests.articles.test_admin import form_data
-from tests.factories.articles import ArticleFactory, ContributorFactory, EditorFactory
+from tests.factories.articles import (
+    ArticleFactory,
+    ContributorFactory,
+    EditorFactory,
+    TopicFactory,
+)
 from tests.factories.reviews import ReviewerProfileFactory
 
 pytestmark = pytest.mark.django_db
@@ -270,4 +275,18 @@ def test_sending_again_asks_the_same_physician_unless_the_editor_chooses_otherwi
     page = lxml_html.fromstring(client.get(url).content)
     assert page.xpath('//select[@id="id_review_assignee"]/option[@selected]/text()') == [
         "John Doe, DO (Pain medicine)"
+    ]
+
+
+def test_a_page_whose_topic_requires_a_specialty_is_offered_that_pool_first(
+    client, editor, roe, kim
+):
+    topic = TopicFactory(specialty_required="Anesthesiology")
+    article = ArticleFactory(topics=[topic])
+    client.force_login(editor)
+    page = lxml_html.fromstring(
+        client.get(reverse("admin:articles_article_change", args=[article.pk])).content
+    )
+    assert page.xpath('//select[@id="id_review_pool"]/option[@selected]/text()') == [
+        "Anesthesiology"
     ]

@@ -29,6 +29,7 @@ from articles.publishing.workflow import (
     article_unpublish,
     can_publish,
 )
+from reviews.approvals import ApprovalPolicy
 from reviews.models import ReviewerProfile, ReviewRequest, SignOff
 from reviews.selectors import pool_physicians, review_pools
 
@@ -244,9 +245,10 @@ def submit_saved(request, article: Article | None) -> None:
 
 def last_assignment(article: Article | None) -> dict:
     """
-    The article's last review request's physician and pool, as the form's initial choice:
-    after "changes requested", sending the edited page again asks the same physician unless
-    the editor chooses otherwise. {} for a page never sent.
+    The form's initial choice of whom to ask: the article's last review request's physician
+    and pool (after "changes requested", the edited page goes back to the same physician
+    unless the editor chooses otherwise); for a page never sent, the pool of the specialty its
+    topics require (their approval policy), if any. {} otherwise.
     """
     if article is None:
         return {}
@@ -255,9 +257,10 @@ def last_assignment(article: Article | None) -> dict:
         .order_by("-submitted_at", "-pk")
         .first()
     )
-    if last is None:
-        return {}
-    return {"review_assignee": last.assignee_id, "review_pool": last.pool}
+    if last is not None:
+        return {"review_assignee": last.assignee_id, "review_pool": last.pool}
+    specialties = ApprovalPolicy.combine(t.approval_policy() for t in article.topics.all())
+    return {"review_pool": specialties.specialties[0]} if specialties.specialties else {}
 
 
 def asked_of(review: ReviewRequest) -> str:
