@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from articles.content.models import Article
 from articles.public.models import ProblemReport
-from articles.publishing.selectors import reviews_due
+from articles.publishing.selectors import reviews_due_for_reviewer
 from reviews import policy
 from reviews.models import ReviewerProfile
 from reviews.selectors import requests_for_reviewer, writers_of
@@ -52,11 +52,9 @@ def work_for(user: AbstractBaseUser) -> list[dict]:
                 "Revisions sent for medical review to you or to your pool.",
             )
         )
-        due = [
-            row
-            for row in reviews_due(now=now, horizon_days=policy.default_due_soon_days())
-            if row["signoff"] is not None and row["signoff"].reviewer_id == profile.pk
-        ]
+        due = reviews_due_for_reviewer(
+            reviewer_id=profile.pk, now=now, horizon_days=policy.default_due_soon_days()
+        )
         rows.append(
             _row(
                 "Your passkeys",

@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from articles.content.admin.diff import diff_visible_text
 from articles.content.models import ArticleRevision, RevisionCitation
-from articles.content.permissions import can_sign_here, can_view_reviews
+from articles.content.permissions import can_sign_here, can_view_due_reviews, can_view_reviews
 from articles.publishing import selectors
 from articles.publishing.admin.highlight import highlight_sentences
 from articles.publishing.presentation import article_page_context
@@ -420,7 +420,7 @@ def review_view(model_admin, request, revision_id):
 
 def due_view(model_admin, request):
     """The next 90 days of due reviews and every overdue one."""
-    if not (request.user.is_staff and request.user.has_perm("articles.view_article")):
+    if not can_view_due_reviews(request.user):
         raise PermissionDenied
     rows = selectors.reviews_due(now=timezone.now())
     return TemplateResponse(
