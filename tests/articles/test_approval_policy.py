@@ -201,3 +201,33 @@ def test_a_single_approval_page_names_one_reviewer(client):
     article = ArticleFactory(live=True)
     record = Publication.objects.get(article=article)
     assert record.co_reviewers == []
+
+
+def test_each_co_reviewer_is_named_once_with_the_signature_that_counts():
+    """Re-approvals of the same revision (periodic re-reviews) do not repeat a name."""
+    topic = TopicFactory(approvals_required=2)
+    article = ArticleFactory(topics=[topic])
+    editor = EditorFactory()
+    revision = article_submit_for_review(article=article, user=editor).revision
+    ann, ben, cy = (physician(n, "Pain medicine") for n in ("Ann A", "Ben B", "Cy C"))
+    sign(revision, reviewer=ben)
+    sign(revision, reviewer=ann)  # the policy is met
+    article_submit_for_review(article=article, user=editor)  # a re-review, same revision
+    ben_again = sign(revision, reviewer=ben)
+    article_submit_for_review(article=article, user=editor)
+    newest = sign(revision, reviewer=cy)
+    ann_signoff = revision.signoffs.get(reviewer=ann)
+    article_publish(article=article, revision=revision, user=editor)
+
+    record = Publication.objects.get(article=article)
+    assert record.signoff == newest
+    assert record.co_reviewers == [
+        {
+            "signoff_id": signoff.pk,
+            "name": signoff.printed_name,
+            "credentials": "DO",
+            "slug": signoff.reviewer.slug,
+            "signed_at": signoff.signed_at.isoformat(),
+        }
+        for signoff in (ben_again, ann_signoff)
+    ]

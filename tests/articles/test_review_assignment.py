@@ -290,3 +290,40 @@ def test_a_page_whose_topic_requires_a_specialty_is_offered_that_pool_first(
     assert page.xpath('//select[@id="id_review_pool"]/option[@selected]/text()') == [
         "Anesthesiology"
     ]
+
+
+def test_the_refusals_say_exactly_what_to_do(submit, editor, roe):
+    article = ArticleFactory()
+    article.authors.add(ContributorFactory(user=roe.user))
+    with pytest.raises(ValidationError) as author:
+        submit(article=article, user=editor, assignee=roe)
+    assert author.value.messages == [
+        "Jane Roe, DO wrote, edited or is credited on this page, so cannot review it; choose "
+        "another physician."
+    ]
+    with pytest.raises(ValidationError) as pool:
+        submit(article=article, user=editor, pool="Cardiology")
+    assert pool.value.messages == [
+        "No physician of the “Cardiology” pool may review this page (verified, licence "
+        "current, not an author or editor of it); name a physician or choose another pool."
+    ]
+
+
+def test_a_review_may_be_wanted_today(submit, editor, roe):
+    today = timezone.localdate()
+    request = submit(article=ArticleFactory(), user=editor, assignee=roe, due_on=today)
+    assert request.due_on == today
+
+
+def test_the_assignment_is_judged_at_the_instant_of_the_request(submit, editor, roe, kim):
+    """A request dated in the past (as the periodic job may) is judged at that instant."""
+    then = timezone.now() - timedelta(days=3)
+    for profile in (roe, kim):  # licences that ended yesterday: valid three days ago
+        profile.licence_expires_on = timezone.localdate() - timedelta(days=1)
+        profile.save()
+    due = timezone.localdate(then) + timedelta(days=1)  # after "then", before today
+    named = submit(article=ArticleFactory(), user=editor, assignee=roe, due_on=due, now=then)
+    pooled = submit(article=ArticleFactory(), user=editor, pool="Anesthesiology", now=then)
+    assert (named.assignee, named.due_on, pooled.pool) == (roe, due, "Anesthesiology")
+    with pytest.raises(ValidationError, match="cannot review now"):
+        submit(article=ArticleFactory(), user=editor, assignee=roe)
