@@ -231,3 +231,22 @@ def test_each_co_reviewer_is_named_once_with_the_signature_that_counts():
         }
         for signoff in (ben_again, ann_signoff)
     ]
+
+
+def test_a_co_reviewer_no_longer_verified_is_named_without_a_profile_link(
+    client, cardiology_page, django_capture_on_commit_callbacks
+):
+    from articles.publishing.publication import publication_sync
+    from reviews.models import ReviewerProfile
+
+    article = approve_and_publish(cardiology_page, django_capture_on_commit_callbacks)
+    ReviewerProfile.objects.filter(printed_name="Ben Pain").update(
+        verified_at=None, verified_by=None
+    )
+    publication_sync(article=article)
+    record = Publication.objects.get(article=article)
+    assert [(c["name"], c["slug"]) for c in record.co_reviewers][0] == ("Ben Pain", "")
+    page = lxml_html.fromstring(client.get(reverse("articles:detail", args=[article.slug])).content)
+    [stamp] = page.find_class("review-stamp-signer")
+    assert "Ben Pain, DO" in stamp.text_content()
+    assert [a.text for a in stamp.xpath("a")] == ["Cy Heart, DO", "Ann Pain, DO"]

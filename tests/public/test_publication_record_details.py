@@ -174,3 +174,31 @@ def test_the_page_header_shows_the_records_dates_reading_time_authors_and_discla
         .strip()
         .startswith("This page is for general information and is not a substitute")
     )
+
+
+def test_a_first_approval_is_not_a_re_review_whatever_other_pages_had():
+    """The feed says "re-reviewed" only for a page whose own content was approved before."""
+    ArticleFactory(live=True)
+    article = ArticleFactory(live=True)
+    assert Publication.objects.get(article=article).rereview is False
+    revision = article.live_revision
+    sign(revision)  # a periodic re-review of the same content
+    publication_sync(article=article)
+    assert Publication.objects.get(article=article).rereview is True
+
+
+def test_a_withdrawal_tells_the_caches_which_page_went():
+    from articles.publishing.signals import publication_changed
+
+    article = ArticleFactory(live=True)
+    told = []
+
+    def receiver(sender, article, **kwargs):
+        told.append(article)
+
+    publication_changed.connect(receiver)
+    try:
+        article_unpublish(article=article, user=EditorFactory(), reason="Out of date.")
+    finally:
+        publication_changed.disconnect(receiver)
+    assert told and all(item is not None and item.pk == article.pk for item in told)
