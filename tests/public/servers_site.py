@@ -20,7 +20,7 @@ from django.db import connection
 from articles.content.models import Article
 from articles.management.commands.setup_site import DEMO_USERS
 from articles.publishing.workflow import article_unpublish
-from reviews.services import signoff_create
+from reviews.services import review_request_create, signoff_create
 
 PASSWORDS = {username: password for username, password, *_ in DEMO_USERS}
 EDITOR = "editor"
@@ -30,13 +30,17 @@ CRITIC = "reviewer2"
 
 
 def _report(action: str, slug: str, committed: float) -> None:
-    print(json.dumps({
-        "action": action,
-        "slug": slug,
-        "committed": committed,
-        "cache": type(caches["default"]).__name__,
-        "vendor": connection.vendor,
-    }))
+    print(
+        json.dumps(
+            {
+                "action": action,
+                "slug": slug,
+                "committed": committed,
+                "cache": type(caches["default"]).__name__,
+                "vendor": connection.vendor,
+            }
+        )
+    )
 
 
 def withdraw(slug: str) -> None:
@@ -52,6 +56,8 @@ def withdraw(slug: str) -> None:
 def request_changes(slug: str) -> None:
     """A physician sends the live revision back: its "current" stamp must go everywhere."""
     revision = Article.objects.get(slug=slug).live_revision
+    # A periodic re-review opens a new request (a decided one is not signed again).
+    review_request_create(revision=revision, user=get_user_model().objects.get(username=EDITOR))
     signoff_create(
         revision=revision,
         user=get_user_model().objects.get(username=CRITIC),
