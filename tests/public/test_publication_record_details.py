@@ -187,6 +187,23 @@ def test_a_first_approval_is_not_a_re_review_whatever_other_pages_had():
     assert Publication.objects.get(article=article).rereview is True
 
 
+def test_publishing_tells_the_caches_which_page_changed_and_numbers_the_record_from_one():
+    from articles.publishing.signals import publication_changed
+
+    told = []
+
+    def receiver(sender, article, **kwargs):
+        told.append(article)
+
+    publication_changed.connect(receiver)
+    try:
+        article = ArticleFactory(live=True)
+    finally:
+        publication_changed.disconnect(receiver)
+    assert told and all(item is not None and item.pk == article.pk for item in told)
+    assert Publication.objects.get(article=article).generation == 1
+
+
 def test_a_withdrawal_tells_the_caches_which_page_went():
     from articles.publishing.signals import publication_changed
 
