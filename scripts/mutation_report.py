@@ -50,7 +50,9 @@ def main() -> int:
         totals["total"] += total
         rate = f"{100 * counts['killed'] / total:7.1f}%" if total else "      -"
         print(f"{path:<40} {total:>6} " + " ".join(f"{counts[c]:>9}" for c in COLUMNS) + rate)
-        survivors += [(n, s) for n, s in sorted(results.items()) if s not in ("killed",)]
+        survivors += [
+            (n, s) for n, s in sorted(results.items()) if column(s) in ("survived", "timeout")
+        ]
     total = totals["total"]
     if not total:
         print("No mutation run recorded in mutants/: run `make mutation`.")
@@ -61,8 +63,10 @@ def main() -> int:
         + " ".join(f"{totals[c]:>9}" for c in COLUMNS)
         + f"{100 * rate:7.1f}%"
     )
+    if totals["other"]:
+        print(f"\n{totals['other']} mutants not checked yet: the run is not complete.")
     if survivors:
-        print("\nNot killed (`.venv/bin/mutmut show NAME` shows the change):")
+        print("\nSurvived (`.venv/bin/mutmut show NAME` shows the change):")
         for name, status in survivors:
             named = re.search(rf"{re.escape(name)}(?![0-9])", explained)
             note = "" if named else "   <- not yet explained in docs/mutation.md"

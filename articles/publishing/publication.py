@@ -106,8 +106,8 @@ def _value(value: Any) -> Any:
 def compute_seal(record: Publication, *, secret: str | None = None) -> str:
     """
     The HMAC of the record's columns, keyed by the site's `SECRET_KEY` (Django's
-    `salted_hmac`): a secret of the environment, never in the database. The source alerts are
-    and the co-reviewers are covered when there are any (so records sealed before they existed
+    `salted_hmac`): a secret of the environment, never in the database. The source alerts and
+    the co-reviewers are covered when there are any (so records sealed before they existed
     stay sound, and adding or removing one in SQL breaks the seal either way).
     """
     data = {name: _value(getattr(record, name)) for name in SEALED_FIELDS}

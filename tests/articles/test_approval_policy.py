@@ -250,3 +250,26 @@ def test_a_co_reviewer_no_longer_verified_is_named_without_a_profile_link(
     [stamp] = page.find_class("review-stamp-signer")
     assert "Ben Pain, DO" in stamp.text_content()
     assert [a.text for a in stamp.xpath("a")] == ["Cy Heart, DO", "Ann Pain, DO"]
+
+
+def test_an_approval_taken_back_by_a_later_request_for_changes_does_not_count(cardiology_page):
+    """Ann approves, Cy asks for changes, Ben approves the same revision sent again: one stands."""
+    article, revision, editor = cardiology_page
+    ann, ben = physician("Ann Pain", "Pain medicine"), physician("Ben Pain", "Pain medicine")
+    cy = physician("Cy Heart", "Cardiology")
+    sign(revision, reviewer=ann)
+    sign(revision, reviewer=cy, decision="changes_requested", comment="Not yet.")
+    article_submit_for_review(article=article, user=editor)  # sent again, unchanged
+    sign(revision, reviewer=ben)
+    request = ReviewRequest.objects.get(revision=revision, state=ReviewRequest.State.OPEN)
+    assert request.pool == "Cardiology"
+    with pytest.raises(PublishRefused, match="Still needed: an approval by a physician in "):
+        article_publish(article=article, revision=revision, user=editor)
+    # Another page's later request for changes takes nothing back here.
+    other = article_submit_for_review(article=ArticleFactory(), user=editor).revision
+    sign(other, reviewer=ann, decision="changes_requested", comment="Elsewhere.")
+    sign(revision, reviewer=cy)
+    article_publish(article=article, revision=revision, user=editor)
+    assert [c["name"] for c in Publication.objects.get(article=article).co_reviewers] == [
+        "Ben Pain"
+    ]
