@@ -137,6 +137,10 @@ def approve_and_publish(cardiology_page, django_capture_on_commit_callbacks):
     with pytest.raises(SignOffRefused) as again:
         sign(revision, reviewer=ann)
     assert again.value.code == "already_approved"
+    assert again.value.message == (
+        "You have already approved this revision; nothing was signed. Its approval policy needs "
+        "another physician: Two physicians must approve, including one in Cardiology."
+    )
 
     sign(revision, reviewer=ben)  # two approvals, but no cardiologist's
     with pytest.raises(PublishRefused, match="in Cardiology"):
@@ -273,3 +277,34 @@ def test_an_approval_taken_back_by_a_later_request_for_changes_does_not_count(ca
     assert [c["name"] for c in Publication.objects.get(article=article).co_reviewers] == [
         "Ben Pain"
     ]
+
+
+def test_a_policy_of_two_without_a_specialty_passes_to_every_physician_and_is_audited():
+    topic = TopicFactory(approvals_required=2)
+    article = ArticleFactory(topics=[topic])
+    editor = EditorFactory()
+    revision = article_submit_for_review(article=article, user=editor).revision
+    ann = physician("Ann Pain", "Pain medicine")
+    sign(revision, reviewer=ann)
+    request = ReviewRequest.objects.get(revision=revision)
+    assert (request.state, request.assignee, request.pool) == ("open", None, "")
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.APPROVED).get()
+    assert event.message.endswith(
+        "Two physicians must approve. Still needed: one more approval by another physician."
+    )
+
+
+def test_a_physician_re_approves_a_page_sent_again_while_other_pages_wait():
+    """Only this revision's open request, and only approvals of this revision, count."""
+    editor = EditorFactory()
+    ann = physician("Ann Pain", "Pain medicine")
+    waiting = article_submit_for_review(article=ArticleFactory(), user=editor)  # older, open
+    article = ArticleFactory()
+    revision = article_submit_for_review(article=article, user=editor).revision
+    sign(revision, reviewer=ann)
+    article_submit_for_review(article=article, user=editor)  # a periodic re-review
+    other = article_submit_for_review(article=ArticleFactory(), user=editor).revision
+    sign(other, reviewer=ann)  # she approves a third page meanwhile
+    again = sign(revision, reviewer=ann)
+    assert again.revision == revision
+    assert ReviewRequest.objects.get(pk=waiting.pk).state == ReviewRequest.State.OPEN
