@@ -58,6 +58,13 @@ def approvals_in_force_for_revisions(revision_ids: Iterable[int]) -> dict[int, S
     return {signoff.revision_id: signoff for signoff in signoffs}
 
 
+def open_request(revision: ArticleRevision) -> ReviewRequest | None:
+    """The revision's open review request (there is at most one), or None."""
+    return ReviewRequest.objects.filter(
+        revision_id=revision.pk, state=ReviewRequest.State.OPEN
+    ).first()
+
+
 def request_decided(revision: ArticleRevision) -> tuple[ReviewRequest | None, SignOff | None]:
     """
     The revision's newest review request when it is decided and none is open, with the

@@ -20,7 +20,7 @@ from reviews.passkeys import (
     credential_id_of,
     signing_challenge,
 )
-from reviews.selectors import physicians_asked, request_decided
+from reviews.selectors import open_request, physicians_asked, request_decided
 from reviews.services import lockout
 from reviews.services.audit import audit_record, resolve_now
 from reviews.signals import decision_recorded
@@ -297,9 +297,16 @@ def passkey_signing_challenge(
     ``content_hash`` displays it: bound to the content, the decision and its meaning, the
     revision's open review request and the screen's nonce (`reviews.passkeys`).
     """
-    request = ReviewRequest.objects.filter(
-        revision_id=revision.pk, state=ReviewRequest.State.OPEN
-    ).first()
+    return _challenge(
+        revision=revision,
+        request=open_request(revision),
+        decision=decision,
+        content_hash=content_hash,
+        nonce=nonce,
+    )
+
+
+def _challenge(*, revision, request, decision: str, content_hash: str, nonce: str) -> bytes:
     return signing_challenge(
         revision_id=revision.pk,
         content_hash=content_hash,
@@ -331,8 +338,14 @@ def _passkey_check(
             "wrong_passkey",
             "This passkey is not one of yours, or it was removed; nothing was signed.",
         )
-    challenge = passkey_signing_challenge(
-        revision=revision, decision=decision, content_hash=expected_hash, nonce=signature.nonce
+    # The same request names the challenge and the record (read once).
+    request = open_request(revision)
+    challenge = _challenge(
+        revision=revision,
+        request=request,
+        decision=decision,
+        content_hash=expected_hash,
+        nonce=signature.nonce,
     )
     try:
         passkey.sign_count = assertion_verify(
@@ -349,9 +362,6 @@ def _passkey_check(
             f"The passkey's signature was not accepted, so nothing was signed: {error} "
             "Reload the review screen and sign again.",
         ) from error
-    request = ReviewRequest.objects.filter(
-        revision_id=revision.pk, state=ReviewRequest.State.OPEN
-    ).first()
     record = {
         "credential": signature.assertion,
         "nonce": signature.nonce,
@@ -462,9 +472,7 @@ def signoff_create(
 
 def _refuse_second_approval(revision: ArticleRevision, profile: ReviewerProfile) -> None:
     """One physician approves an open request once: a policy of two needs another physician."""
-    request = ReviewRequest.objects.filter(
-        revision_id=revision.pk, state=ReviewRequest.State.OPEN
-    ).first()
+    request = open_request(revision)
     if request is None:
         return
     again = SignOff.objects.standing().filter(
