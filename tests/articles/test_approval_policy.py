@@ -201,7 +201,7 @@ def test_the_seal_covers_the_co_reviewers(cardiology_page, django_capture_on_com
     assert compute_seal(record) != sealed
 
 
-def test_a_single_approval_page_names_one_reviewer(client):
+def test_a_single_approval_page_names_one_reviewer():
     article = ArticleFactory(live=True)
     record = Publication.objects.get(article=article)
     assert record.co_reviewers == []

@@ -133,3 +133,22 @@ def test_without_password_or_passkey_the_screen_asks_for_the_password(client, ph
     response = client.post(screen_url(revision), sign_post(revision, password=""))
     assert not SignOff.objects.exists()
     assert "Enter your password to sign (or sign with your passkey)." in response.content.decode()
+
+
+def test_the_options_are_given_only_for_a_decision_to_a_physician_with_a_passkey(
+    client, physician
+):
+    revision = article_submit_for_review(article=ArticleFactory(), user=EditorFactory()).revision
+    url = reverse("admin:articles_article_review_passkey_options", args=[revision.pk])
+    post = {"decision": "approved", "content_hash": revision.content_hash}
+    assert client.get(url).status_code == 405
+    assert client.post(url, post).json() == {
+        "error": "You have no passkey: add one, or use your password."
+    }
+    add_passkey(client, SoftPasskey())
+    assert client.post(url, {**post, "decision": "maybe"}).status_code == 400
+    answer = client.post(url, post)
+    assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
+    assert answer.json()["challenge"] and answer.json()["userVerification"] == "required"
+    client.force_login(EditorFactory())  # an editor cannot sign, so gets no options
+    assert client.post(url, post).status_code == 403
