@@ -8,6 +8,7 @@ file beside `manage.py` is read when present; real environment variables win.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "notifications",
     "references",
     "reviews",
+    "figures",
     "articles",
 ]
 
@@ -232,10 +234,16 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 # --- Internationalisation -----------------------------------------------------------------
 
-LANGUAGE_CODE = "en-gb"
+# The site's language: "en-gb" prints dates as "31 May 2026", "en-us" as "May 31, 2026"
+# (config/formats; public templates use `|date` or `|date:"DATE_FORMAT"`, never a fixed style).
+LANGUAGE_CODE = os.environ.get("DJANGO_LANGUAGE_CODE", "en-gb").lower()
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Public pages give dates without the time of day (the stamp's signing time included); 1 adds
+# the time to the stamp's "Medically reviewed by ... on <date>, <time>".
+PUBLIC_SHOW_TIME = env_bool("PUBLIC_SHOW_TIME", False)
 
 # --- Static and media files ---------------------------------------------------------------
 
@@ -247,7 +255,28 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Figure files, named by the SHA-256 of their bytes and served by figures.views (which
+    # checks that hash), never straight from MEDIA_URL.
+    "figures": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT / "figures", "base_url": None},
+    },
 }
+# Figure uploads (figures.services): largest file in bytes and in pixels (width × height), and
+# the widths made for `srcset`.
+FIGURE_MAX_BYTES = env_int("FIGURE_MAX_BYTES", 10 * 1024 * 1024)
+FIGURE_MAX_PIXELS = env_int("FIGURE_MAX_PIXELS", 40_000_000)
+FIGURE_RENDITION_WIDTHS = (480, 800, 1200)
+# Where readers load figure files from: empty for this site itself, or an origin such as
+# "https://media.example.org" (a CDN in front of this site's /figures/), which the CSP's img-src
+# then allows exactly. Re-render pages after changing it (`manage.py publications_render`).
+FIGURES_MEDIA_ORIGIN = os.environ.get("FIGURES_MEDIA_ORIGIN", "").strip().rstrip("/")
+if FIGURES_MEDIA_ORIGIN and not re.fullmatch(
+    r"https?://[a-z0-9.-]+(:\d+)?", FIGURES_MEDIA_ORIGIN, re.I
+):
+    raise ImproperlyConfigured(
+        "FIGURES_MEDIA_ORIGIN must be an origin such as https://media.example.org (no path)."
+    )
 # Hashed file names never change, so browsers may keep them for a year.
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 
@@ -305,7 +334,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *([FIGURES_MEDIA_ORIGIN] if FIGURES_MEDIA_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
@@ -319,7 +348,7 @@ ADMIN_CSP = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE],
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-    "img-src": [CSP.SELF, "data:", "blob:"],
+    "img-src": [*SECURE_CSP["img-src"], "blob:"],
     "frame-src": [CSP.SELF],
     "frame-ancestors": [CSP.SELF],
 }
@@ -350,7 +379,7 @@ CKEDITOR_CONFIGS = {
             ["Bold", "Italic"],
             ["NumberedList", "BulletedList", "-", "Blockquote"],
             ["Link", "Unlink"],
-            ["Table", "Image"],
+            ["Table", "Image", "Templates"],
             ["RemoveFormat", "Source"],
             ["Undo", "Redo"],
         ],
@@ -363,6 +392,11 @@ CKEDITOR_CONFIGS = {
         "entities": False,
         "linkShowAdvancedTab": False,
         "linkShowTargetTab": False,
+        # Content blocks (articles/content/blocks.py): the "Templates" button inserts them;
+        # `rich_text_widget` lets CKEditor's own filter keep their classes.
+        "templates": "healthpages",
+        "templates_files": [STATIC_URL + "articles/ckeditor_blocks.js"],
+        "templates_replaceContent": False,
     },
 }
 
@@ -415,6 +449,10 @@ REVIEW_REQUEST_DUE_DAYS = env_int("REVIEW_REQUEST_DUE_DAYS", 7)
 # of staying live with a "Review overdue" notice.
 REVIEW_WITHDRAW_OVERDUE = env_bool("REVIEW_WITHDRAW_OVERDUE", False)
 REVIEW_OVERDUE_GRACE_DAYS = env_int("REVIEW_OVERDUE_GRACE_DAYS", 30)
+# Pages brought across with `manage.py import_site` may carry the old site's review lines
+# ("Reviewed by X on <date>"): stored as data, never as sign-offs. Off: not shown at all; on:
+# shown, marked as before this site's signed reviews (docs/import-site.md).
+SHOW_LEGACY_REVIEWS = env_bool("SHOW_LEGACY_REVIEWS", False)
 # Passkeys (reviews/passkeys.py): the domain they are bound to and the site's origin, e.g.
 # "health.example.org" and "https://health.example.org". Empty: the request's own host, which
 # suits development; set both in production so a passkey is never bound to a stray host name.

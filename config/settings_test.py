@@ -6,6 +6,7 @@ runs on SQLite and on PostgreSQL.
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 if not os.environ.get("SIGNING_KEY") and not os.environ.get("SIGNING_KEY_FILE"):
@@ -33,6 +34,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Figure files a test uploads go to a throwaway folder, never into the working tree.
+    "figures": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tempfile.mkdtemp(prefix="figures-tests-"), "base_url": None},
+    },
 }
 # Notifications are sent at once in tests; the worker's retries are tested with the database
 # queue explicitly (tests/notifications).

@@ -34,6 +34,7 @@ urlpatterns = [
     path(".well-known/jwks.json", jwks, name="jwks"),
     path("sitemap.xml", public_cache(sitemap_view), name="sitemap"),
     path("transparency/", include("reviews.urls")),
+    path("figures/", include("figures.urls")),
     path("", include("articles.public.urls")),
 ]
 

@@ -1,4 +1,5 @@
-"""Citation admin: list, search and filters, read-only PubMed metadata, "Add citations by PMID"."""
+"""Citation admin: list, search and filters, read-only PubMed and Crossref metadata, manual
+entries and web pages (cited with [REF:name]), "Add citations by PMID"."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ METADATA_FIELDS = (
     "journal_title",
     "year",
     "month",
+    "day",
     "volume",
     "issue",
     "pages",
@@ -45,6 +47,12 @@ METADATA_FIELDS = (
     "retraction_recorded_at",
     "source",
     "url",
+    "kind",
+    "publisher",
+    "place",
+    "updated_on",
+    "accessed_on",
+    "cite_key",
     "last_checked_at",
 )
 MAX_PMIDS_PER_PASTE = 1000
@@ -63,19 +71,62 @@ class AddByPmidForm(forms.Form):
 
 class CitationAdminForm(forms.ModelForm):
     """Adds the PMID-or-URL rule as a field error: the manual form has no PMID field, so
-    Django would skip the model constraint that involves it."""
+    Django would skip the model constraint that involves it. A web page's own rules (its
+    publisher, the date it was checked) are the model's (`Citation.clean`)."""
+
+    author_organisation = forms.CharField(
+        label="author (organisation)",
+        required=False,
+        max_length=500,
+        help_text="For a page written by an organisation rather than named people, e.g. "
+        "'National Institute for Health and Care Excellence'. Added to the authors.",
+    )
 
     class Meta:  # noqa: D106 - standard ModelForm options
         model = Citation
-        fields = ("url", "title", "authors", "journal_title", "year", "doi", "evidence_label")
+        fields = (
+            "kind",
+            "url",
+            "title",
+            "authors",
+            "journal_title",
+            "year",
+            "month",
+            "day",
+            "doi",
+            "publisher",
+            "place",
+            "updated_on",
+            "accessed_on",
+            "cite_key",
+            "evidence_label",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            # An older form (and a manual entry saved before web pages existed) has no kind.
+            self.fields["kind"].required = False
 
     def clean(self):
-        """Refuse a manual entry with neither PMID nor URL, on the URL field."""
+        """Refuse a manual entry with neither PMID nor URL, on the URL field; add the
+        organisation to the authors."""
         cleaned = super().clean()
+        if "kind" in self.fields and not cleaned.get("kind"):
+            cleaned["kind"] = Citation.Kind.ARTICLE
+            self.instance.kind = Citation.Kind.ARTICLE
         if "url" in self.fields and not cleaned.get("url") and not self.instance.pmid:
             self.add_error(
                 "url", "A source without a PMID needs the address where it is published."
             )
+        organisation = (cleaned.get("author_organisation") or "").strip()
+        if organisation and "authors" in self.fields:
+            authors = list(cleaned.get("authors") or [])
+            if not any(
+                isinstance(a, dict) and a.get("collective_name") == organisation for a in authors
+            ):
+                authors.append({"collective_name": organisation})
+            cleaned["authors"] = authors
         return cleaned
 
 
@@ -87,6 +138,7 @@ class CitationAdmin(admin.ModelAdmin):
     form = CitationAdminForm
     list_display = (
         "pmid",
+        "cite_as",
         "short_title",
         "journal_abbrev",
         "year",
@@ -96,10 +148,10 @@ class CitationAdmin(admin.ModelAdmin):
         "last_checked_at",
     )
     list_display_links = ("pmid", "short_title")
-    list_filter = ("retraction_status", "retracted", "evidence_label", "source")
+    list_filter = ("retraction_status", "retracted", "evidence_label", "source", "kind")
     # "=pmid" is an exact match; authors is JSON, searched as text (names are inside it).
-    search_fields = ("=pmid", "title", "authors", "doi")
-    empty_value_display = "(manual)"
+    search_fields = ("=pmid", "title", "authors", "doi", "cite_key", "publisher")
+    empty_value_display = "—"
     ordering = ("-created_at",)
     readonly_fields = ("formatted_reference", "created_at", "updated_at")
     pubmed_fieldsets = (
@@ -112,7 +164,7 @@ class CitationAdmin(admin.ModelAdmin):
                     "title",
                     "authors",
                     ("journal_abbrev", "journal_title"),
-                    ("year", "month"),
+                    ("year", "month", "day"),
                     ("volume", "issue", "pages"),
                 )
             },
@@ -136,9 +188,37 @@ class CitationAdmin(admin.ModelAdmin):
         (
             "Source without a PMID",
             {
-                "fields": ("url", "title", "authors", "journal_title", "year", "doi"),
-                "description": "For sources that are not in PubMed (a guideline document, a "
-                "book). For PubMed articles use “Add citations by PMID” instead.",
+                "fields": (
+                    "kind",
+                    "url",
+                    "title",
+                    "author_organisation",
+                    "authors",
+                    "journal_title",
+                    ("year", "month", "day"),
+                    "doi",
+                ),
+                "description": "For sources that are not in PubMed (a guideline, a drug label, "
+                "a book). For PubMed articles use “Add citations by PMID”; a paper with a DOI "
+                "but no PMID is cited in the body as [DOI:10.xxxx/yyyy] and needs no entry here.",
+            },
+        ),
+        (
+            "Web page",
+            {
+                "fields": ("publisher", "place", "updated_on", "accessed_on"),
+                "description": "For a web page: who publishes it, when it was published (the "
+                "year, month and day above) or last updated, and when you last checked it. "
+                "The reference reads: Organisation. Title [Internet]. Place: Publisher; "
+                "2016 Nov 30 [updated 2020 Dec 11; cited 2026 May 31]. Available from: URL",
+            },
+        ),
+        (
+            "Citing it in an article",
+            {
+                "fields": ("cite_key",),
+                "description": "Give the source a marker name, then write [REF:name] in the "
+                "article's body where it is cited.",
             },
         ),
         ("Evidence", {"fields": ("evidence_label",)}),
@@ -170,6 +250,17 @@ class CitationAdmin(admin.ModelAdmin):
             citation_save_manual(citation=obj)
         else:
             super().save_model(request, obj, form, change)
+
+    @admin.display(description="cite with")
+    def cite_as(self, obj: Citation) -> str:
+        """The marker an editor writes in a body to cite this source."""
+        if obj.pmid:
+            return f"[PMID:{obj.pmid}]"
+        if obj.cite_key:
+            return f"[REF:{obj.cite_key}]"
+        if obj.source == Citation.Source.CROSSREF and obj.doi:
+            return f"[DOI:{obj.doi}]"
+        return "(give it a marker name)"
 
     @admin.display(description="title", ordering="title")
     def short_title(self, obj: Citation) -> str:

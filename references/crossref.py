@@ -1,5 +1,9 @@
 """
-The Crossref REST API client: retraction notices by DOI, a second source beside PubMed.
+The Crossref REST API client: a work's metadata and retraction notices by DOI, beside PubMed.
+
+Articles may cite a paper that PubMed does not index by its DOI (`[DOI:10.x/y]`); its
+bibliographic metadata (title, authors, journal, date, volume, issue, pages) is read from the
+same `/works/{doi}` response, into the attribute names `references.formatting` formats.
 
 Crossref holds what publishers deposit about later changes to a paper and, since 2023, the
 Retraction Watch database: a work's `updated-by` list names each notice (its type, DOI, date,
@@ -16,8 +20,10 @@ exceptions. Crossref's etiquette, which it follows:
 from __future__ import annotations
 
 import functools
+import html
 import http.client
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -27,8 +33,10 @@ from references.parsers.common import (
     EXPRESSION_OF_CONCERN,
     PARTIAL_RETRACTION,
     RETRACTED,
+    collapse,
     strongest_status,
 )
+from references.records import Author
 from references.transport import Transport, TransportResponse, http_transport
 
 CROSSREF_WORKS_URL = "https://api.crossref.org/works/"
@@ -72,12 +80,38 @@ class CrossrefUpdate:
     date: str
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Markup publishers put in titles (<i>, <sup>, JATS <jats:italic>): removed, its text kept.
+_TAG_RE = re.compile(r"<[^<>]*+>")
+
+
 @dataclass(frozen=True)
 class CrossrefWork:
-    """A work's DOI and the retraction notices Crossref lists for it (others left out)."""
+    """A work's DOI, its bibliographic metadata, and the retraction notices Crossref lists for
+    it (other updates, such as corrections, left out).
+
+    The metadata uses the attribute names of `PubmedRecord`, so `references.formatting` and
+    the citation services read both alike; `pmid` is always empty.
+    """
 
     doi: str
     updates: tuple[CrossrefUpdate, ...] = ()
+    title: str = ""
+    authors: tuple[Author, ...] = ()
+    journal_abbrev: str = ""
+    journal_title: str = ""
+    year: int | None = None
+    month: str = ""
+    day: int | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    work_type: str = ""
+    pmid: str = ""
+
+    def authors_as_dicts(self) -> list[dict[str, str]]:
+        """Authors in the JSON shape stored by `Citation.authors`."""
+        return [author.as_dict() for author in self.authors]
 
     def notice(self) -> CrossrefUpdate | None:
         """The strongest notice (the earliest of equals), or None."""
@@ -117,7 +151,109 @@ def parse_work(data: bytes | str | Mapping) -> CrossrefWork:
                 date=_date(update.get("updated")),
             )
         )
-    return CrossrefWork(doi=message["DOI"], updates=tuple(found))
+    year, month, day = _publication_date(message)
+    return CrossrefWork(
+        doi=collapse(message["DOI"])[:255],
+        updates=tuple(found),
+        title=_title(message),
+        authors=_authors(message.get("author")),
+        journal_abbrev=_first(message.get("short-container-title")).replace(".", ""),
+        journal_title=_first(message.get("container-title")),
+        year=year,
+        month=month,
+        day=day,
+        volume=_plain(message.get("volume")),
+        issue=_plain(message.get("issue")),
+        pages=_plain(message.get("page")) or _plain(message.get("article-number")),
+        work_type=_plain(message.get("type")),
+    )
+
+
+def crossref_message_type(data: bytes) -> str:
+    """ "work" or "work-list" for a saved Crossref response, "" for anything else."""
+    head = data[:4096].decode("utf-8", "ignore").lstrip("\ufeff \t\r\n")
+    if not head.startswith("{") or '"message-type"' not in head:
+        return ""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return ""
+    kind = document.get("message-type") if isinstance(document, Mapping) else None
+    return kind if kind in ("work", "work-list") else ""
+
+
+def parse_works(data: bytes) -> list[CrossrefWork]:
+    """The works of a saved `/works/{doi}` response or `/works` list; `CrossrefResponseError`
+    for anything else or a list without works."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:
+        raise CrossrefResponseError(f"The Crossref file is not valid JSON: {exc}") from exc
+    if not isinstance(document, Mapping) or document.get("status") != "ok":
+        raise CrossrefResponseError("The Crossref file is not a response ('status' is not ok).")
+    if document.get("message-type") == "work":
+        return [parse_work(document)]
+    message = document.get("message")
+    items = message.get("items") if isinstance(message, Mapping) else None
+    if not isinstance(items, list) or not items:
+        raise CrossrefResponseError("The Crossref file holds no work.")
+    return [parse_work({"status": "ok", "message": item}) for item in items]
+
+
+def _plain(value) -> str:
+    """A text value without markup or entities, spaces collapsed ("" for anything else)."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        return ""
+    return collapse(html.unescape(_TAG_RE.sub("", str(value))))
+
+
+def _first(values) -> str:
+    """The first text of a Crossref list field (`title`, `container-title` ...)."""
+    if isinstance(values, list) and values:
+        return _plain(values[0])
+    return _plain(values)
+
+
+def _title(message: Mapping) -> str:
+    """The title, with its subtitle after a colon as NLM prints it."""
+    title = _first(message.get("title"))
+    subtitle = _first(message.get("subtitle"))
+    if subtitle and title and subtitle.casefold() not in title.casefold():
+        return f"{title.rstrip(':')}: {subtitle}"
+    return title or subtitle
+
+
+def _authors(values) -> tuple[Author, ...]:
+    """People ("given", "family", "suffix") and groups ("name") in the order listed."""
+    if not isinstance(values, list):
+        return ()
+    authors = []
+    for value in values:
+        if not isinstance(value, Mapping):
+            continue
+        family, given = _plain(value.get("family")), _plain(value.get("given"))
+        if family:
+            # NLM prints "Jr", "3rd" without a period.
+            suffix = _plain(value.get("suffix")).rstrip(".")
+            authors.append(Author(last_name=family, fore_name=given, suffix=suffix))
+        elif _plain(value.get("name")):
+            authors.append(Author(collective_name=_plain(value.get("name"))))
+    return tuple(authors)
+
+
+def _publication_date(message: Mapping) -> tuple[int | None, str, int | None]:
+    """(year, month abbreviation, day) of the print issue, else of the earliest publication.
+
+    NLM cites the issue a paper appeared in, so the print date comes first; `issued` (the
+    earlier of print and online) stands in when there is no print date.
+    """
+    for name in ("published-print", "issued", "published-online"):
+        text = _date(message.get(name))
+        if text:
+            parts = [int(part) for part in text.split("-")]
+            month = _MONTHS[parts[1] - 1] if len(parts) > 1 else ""
+            return parts[0], month, parts[2] if len(parts) > 2 else None
+    return None, "", None
 
 
 def _date(value) -> str:
@@ -203,8 +339,7 @@ class CrossrefClient:
                 delay = min(self.backoff * 2**attempt, self.max_backoff)
                 self.sleep(max(delay, retry_after or 0.0))
         raise CrossrefUnavailable(
-            f"Crossref could not be reached after {self.max_retries + 1} attempts "
-            f"({last_problem})."
+            f"Crossref could not be reached after {self.max_retries + 1} attempts ({last_problem})."
         )
 
     def _follow_rate_limit(self, headers: Mapping[str, str]) -> None:

@@ -5,9 +5,16 @@
     PMID: 29870458.
 
 Rules applied: at most six authors, then "et al."; a group author is separated from personal
-names by a semicolon; the journal's NLM abbreviation; `Year Mon;Vol(Issue):Pages.` with the
-parts that exist; page ranges abbreviated by dropping repeated leading digits (521-546 ->
-521-46). The HTML rendering is the same text with every value escaped and the DOI and PMID
+names by a semicolon, and one past the first six follows "et al."; the journal's NLM
+abbreviation; `Year Mon Day;Vol(Issue):Pages.` with the parts that exist; page ranges
+abbreviated by dropping repeated leading digits (521-546 -> 521-46). A web page (`kind` "web")
+reads:
+
+    National Institute for Health and Care Excellence. Low back pain and sciatica in over 16s:
+    assessment and management [Internet]. London: NICE; 2016 Nov 30 [updated 2020 Dec 11;
+    cited 2026 May 31]. Available from: https://www.nice.org.uk/guidance/ng59
+
+The HTML rendering is the same text with every value escaped and the DOI and PMID
 (or, for manual entries, the URL) linked, so stripping its tags gives back the plain text.
 
 Works on anything with the `PubmedRecord` attribute names: a record or a `Citation`.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -24,6 +32,10 @@ from urllib.parse import quote, urlsplit
 from references.records import PMID_RE, Author
 
 MAX_AUTHORS = 6
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# `Citation.kind` of a web page (a guideline's page, a regulator's label): formatted as
+# Citing Medicine's chapter 22 says, with "[Internet]", its publisher and the dates.
+WEB_PAGE = "web"
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 DOI_URL = "https://doi.org/{doi}"
 
@@ -85,7 +97,11 @@ def author_name(author: Author | Mapping[str, str]) -> str:
 
 
 def format_authors(authors: Iterable[Author | Mapping[str, str]]) -> str:
-    """The author list: six names at most, then "et al."; groups set off by semicolons."""
+    """The author list: six names at most, then "et al."; groups set off by semicolons.
+
+    A group author past the first six is not dropped with the people: NLM lists it after
+    "et al." ("Guo F, ..., McCormack DG, et al.; Canadian Respiratory Research Network").
+    """
     people = [Author.from_value(author) for author in authors]
     shown = people[:MAX_AUTHORS]
     text = ""
@@ -96,6 +112,9 @@ def format_authors(authors: Iterable[Author | Mapping[str, str]]) -> str:
         text += author_name(author)
     if len(people) > MAX_AUTHORS:
         text += ", et al."
+        for group in people[MAX_AUTHORS:]:
+            if group.is_collective:
+                text += "; " + author_name(group)
     return text
 
 
@@ -107,14 +126,27 @@ def _sentence(text: str) -> str:
     return text + "."
 
 
-def _source_part(item: Any) -> str:
-    """`Journal. Year Mon;Vol(Issue):Pages.` with whatever parts exist."""
+def _date_text(item: Any) -> str:
+    """`Year Mon Day` with whatever parts exist; the day only beside a single month."""
     year = getattr(item, "year", None)
-    date = " ".join(part for part in (str(year) if year else "", item.month or "") if part)
+    month = getattr(item, "month", "") or ""
+    day = getattr(item, "day", None)
+    if day and month in MONTHS:
+        month = f"{month} {int(day)}"
+    return " ".join(part for part in (str(year) if year else "", month) if part)
+
+
+def _calendar_date(value: date | None) -> str:
+    """A full date as NLM prints it: 2020 Dec 11."""
+    return f"{value.year} {MONTHS[value.month - 1]} {value.day}" if value else ""
+
+
+def _source_part(item: Any) -> str:
+    """`Journal. Year Mon Day;Vol(Issue):Pages.` with whatever parts exist."""
+    text = _date_text(item)
     locator = item.volume or ""
     if item.issue:
         locator += f"({item.issue})"
-    text = date
     if locator:
         text += (";" if text else "") + locator
     if item.pages:
@@ -126,6 +158,26 @@ def _source_part(item: Any) -> str:
     return " ".join(pieces)
 
 
+def _web_part(item: Any) -> str:
+    """`Place: Publisher; Year Mon Day [updated ...; cited ...].` for a web page."""
+    publisher = (getattr(item, "publisher", "") or "").strip()
+    place = (getattr(item, "place", "") or "").strip()
+    text = f"{place}: {publisher}" if place and publisher else publisher
+    published = _date_text(item)
+    if published:
+        text += ("; " if text else "") + published
+    notes = []
+    updated = _calendar_date(getattr(item, "updated_on", None))
+    if updated:
+        notes.append(f"updated {updated}")
+    cited = _calendar_date(getattr(item, "accessed_on", None))
+    if cited:
+        notes.append(f"cited {cited}")
+    if notes:
+        text += (" " if text else "") + "[" + "; ".join(notes) + "]"
+    return text + "." if text else ""
+
+
 def _parts(item: Any) -> list[tuple[str, str, str, str, str]]:
     """The reference as (text, link URL, link label, closing text, css class) parts.
 
@@ -135,9 +187,12 @@ def _parts(item: Any) -> list[tuple[str, str, str, str, str]]:
     authors = format_authors(getattr(item, "authors", None) or [])
     if authors:
         parts.append((_sentence(authors), "", "", "", ""))
+    web = getattr(item, "kind", "") == WEB_PAGE
     if item.title:
-        parts.append((_sentence(item.title), "", "", "", ""))
-    source = _source_part(item)
+        # Citing Medicine, chapter 22: the medium in brackets after a web page's title.
+        title = f"{item.title.strip().rstrip('.')} [Internet]." if web else _sentence(item.title)
+        parts.append((title, "", "", "", ""))
+    source = _web_part(item) if web else _source_part(item)
     if source:
         parts.append((source, "", "", "", ""))
     if item.doi:

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from references.evidence import EvidenceLabel
-from references.formatting import doi_url, format_nlm, format_nlm_html, pubmed_url
+from references.formatting import (
+    MONTHS,
+    WEB_PAGE,
+    doi_url,
+    format_nlm,
+    format_nlm_html,
+    pubmed_url,
+)
+from references.markers import REF_KEY_RE
+from references.parsers.common import normalise_month
 from references.records import PMID_RE
 
 pmid_validator = RegexValidator(
     PMID_RE.pattern,
     "A PMID is 1 to 8 digits and does not start with 0 (for example 29870458).",
+)
+cite_key_validator = RegexValidator(
+    REF_KEY_RE.pattern,
+    "Use lower-case letters, digits and single hyphens, e.g. nice-ng59.",
 )
 
 
@@ -35,11 +50,14 @@ class CitationQuerySet(models.QuerySet):
 
 
 class Citation(models.Model):
-    """A source cited by articles: a PubMed record, or a manual entry with a URL.
+    """A source cited by articles: a PubMed record, a work found by DOI on Crossref, or a
+    manual entry with a URL (a web page such as a guideline, or another document).
 
-    PubMed-sourced metadata is written only by `references.services` from parsed records; the
-    evidence label is derived there from the publication types. Articles snapshot what readers
-    see with `snapshot()`, so later metadata changes never alter a signed revision.
+    PubMed- and Crossref-sourced metadata is written only by `references.services` from parsed
+    records; the evidence label is derived there from the publication types. Articles cite
+    them in the body with `[PMID:n]`, `[DOI:10.x/y]` or, for a citation with a marker name,
+    `[REF:name]` (see `references.markers`). Articles snapshot what readers see with
+    `snapshot()`, so later metadata changes never alter a signed revision.
     """
 
     class Source(models.TextChoices):
@@ -48,6 +66,13 @@ class Citation(models.Model):
         PUBMED = "pubmed", "PubMed"
         FILE = "file", "Imported PubMed file"
         MANUAL = "manual", "Manual entry"
+        CROSSREF = "crossref", "Crossref (by DOI)"
+
+    class Kind(models.TextChoices):
+        """What the source is; a web page is formatted with its publisher and dates."""
+
+        ARTICLE = "article", "Article, book or report"
+        WEB = WEB_PAGE, "Web page (guideline, label, agency page)"
 
     pmid = models.CharField(
         "PMID",
@@ -89,6 +114,13 @@ class Citation(models.Model):
         blank=True,
         help_text="Month or season as NLM prints it: 'Jul', 'Spring', 'Dec-1999 Jan'.",
     )
+    day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text="Day of the month of publication, when the source gives one (shown as "
+        "'2017 Apr 1'). Needs a month.",
+    )
     volume = models.CharField(max_length=32, blank=True, help_text="Journal volume.")
     issue = models.CharField(max_length=64, blank=True, help_text="Journal issue.")
     pages = models.CharField(
@@ -110,6 +142,7 @@ class Citation(models.Model):
         help_text="Type of evidence shown beside the reference. Derived from the publication "
         "types for PubMed records; chosen by the editor for manual entries.",
     )
+
     class RetractionStatus(models.TextChoices):
         NONE = "", "No notice"
         RETRACTED = "retracted", "Retracted"
@@ -189,6 +222,49 @@ class Citation(models.Model):
         help_text="Web address of a source without a PMID (a guideline document, a book). "
         "Required when there is no PMID.",
     )
+    kind = models.CharField(
+        max_length=16,
+        choices=Kind.choices,
+        default=Kind.ARTICLE,
+        help_text="A web page is cited with its publisher, the date it was published or "
+        "updated and the date you checked it, as NLM style asks.",
+    )
+    publisher = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Web page: the organisation that publishes it, e.g. 'NICE' or 'U.S. Food and "
+        "Drug Administration'.",
+    )
+    place = models.CharField(
+        "place of publication",
+        max_length=255,
+        blank=True,
+        help_text="Web page: the publisher's city, e.g. 'London' (optional).",
+    )
+    updated_on = models.DateField(
+        "updated",
+        null=True,
+        blank=True,
+        help_text="Web page: the date the page says it was last updated or reviewed.",
+    )
+    accessed_on = models.DateField(
+        "checked on",
+        null=True,
+        blank=True,
+        help_text="Web page: the date an editor last read the page and checked it says what "
+        "the article cites (NLM's 'cited' date). Required for web pages.",
+    )
+    cite_key = models.SlugField(
+        "marker name",
+        max_length=50,
+        null=True,  # NULL, not "": most citations have none, yet names are unique.
+        blank=True,
+        unique=True,
+        validators=[cite_key_validator],
+        error_messages={"unique": "Another source already has this marker name."},
+        help_text="A short name to cite this source in an article's body as [REF:name], e.g. "
+        "nice-ng59 for [REF:nice-ng59]. Lower-case letters, digits and hyphens.",
+    )
     last_checked_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -203,9 +279,23 @@ class Citation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(pmid__isnull=False) | ~Q(url=""),
+                condition=Q(pmid__isnull=False) | ~Q(url="") | (Q(source="crossref") & ~Q(doi="")),
                 name="references_citation_pmid_or_url",
-                violation_error_message="A citation needs a PMID or, for a manual entry, a URL.",
+                violation_error_message="A citation needs a PMID, a DOI found on Crossref or, "
+                "for a manual entry, a URL.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=WEB_PAGE) | (Q(pmid__isnull=True) & ~Q(url="")),
+                name="references_citation_web_page_url",
+                violation_error_message="A web page needs its address and no PMID.",
+            ),
+            # One citation per DOI among those taken from Crossref (DOIs ignore case); a
+            # PubMed record may share its DOI, and is preferred when a body cites the DOI.
+            models.UniqueConstraint(
+                Lower("doi"),
+                condition=Q(source="crossref"),
+                name="references_citation_crossref_doi_unique",
+                violation_error_message="This DOI is already stored.",
             ),
             models.CheckConstraint(
                 condition=Q(pmid__isnull=True) | Q(pmid__regex=r"^[1-9][0-9]{0,7}$"),
@@ -223,16 +313,52 @@ class Citation(models.Model):
         title = self.title if len(self.title) <= 80 else self.title[:77] + "..."
         if self.pmid:
             return f"PMID {self.pmid}: {title}"
+        if self.source == self.Source.CROSSREF:
+            return f"DOI {self.doi}: {title}"
+        if self.kind == self.Kind.WEB:
+            return f"{title} (web page)"
         return f"{title} (manual entry)"
 
     def get_absolute_url(self) -> str:
         """Where the source can be read: PubMed, else the DOI, else the manual URL."""
         return self.pubmed_url or self.doi_url or self.url
 
+    def clean(self) -> None:
+        """The rules of a web page and of a marker name, as field errors an editor can act on."""
+        super().clean()
+        if self.cite_key:
+            self.cite_key = self.cite_key.strip().lower()
+        if self.kind != self.Kind.WEB:
+            return
+        self.month = normalise_month(self.month)  # "11", "nov" or "November" -> "Nov"
+        errors: dict[str, str] = {}
+        if self.pmid:
+            errors["pmid"] = "A web page has no PMID: cite PubMed records by their PMID."
+        if not self.url:
+            errors["url"] = "A web page needs the address where it is published."
+        elif not self.url.lower().startswith(("https://", "http://")):
+            errors["url"] = "A web page's address starts with https:// or http://."
+        if not self.publisher.strip():
+            errors["publisher"] = "Name the organisation that publishes the page."
+        if self.accessed_on is None:
+            errors["accessed_on"] = "Give the date you last checked the page."
+        if self.month and self.month not in MONTHS:
+            errors["month"] = (
+                "Use the month's three-letter English abbreviation: Jan, Feb, ... Dec."
+            )
+        if self.day and not self.month:
+            errors["day"] = "A day needs its month."
+        if (self.month or self.day) and not self.year:
+            errors["year"] = "A month or a day needs its year."
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def is_manual(self) -> bool:
-        """True for a source entered by hand rather than taken from PubMed."""
-        return self.source == self.Source.MANUAL or not self.pmid
+        """True for a source entered by hand rather than taken from PubMed or Crossref."""
+        return self.source == self.Source.MANUAL or (
+            not self.pmid and self.source != self.Source.CROSSREF
+        )
 
     @property
     def pubmed_url(self) -> str:
@@ -256,9 +382,16 @@ class Citation(models.Model):
         """Exactly what a reader sees of this citation, JSON-serialisable.
 
         The articles app stores this inside its immutable revision snapshot (and hashes it),
-        so the keys and values must stay stable: strings, booleans and None only.
+        so the keys and values must stay stable: strings, booleans and None only. Keys added
+        later appear only where they have a value ("kind" for web pages, "ref" for a citation
+        with a marker name), so a citation that had neither snapshots as it always did.
         """
         label = EvidenceLabel(self.evidence_label)
+        extra: dict[str, Any] = {}
+        if self.kind == self.Kind.WEB:
+            extra["kind"] = self.kind
+        if self.cite_key:
+            extra["ref"] = self.cite_key  # what [REF:name] in the body points at
         return {
             "pmid": self.pmid or None,
             "doi": self.doi or None,
@@ -272,4 +405,5 @@ class Citation(models.Model):
             "doi_url": self.doi_url or None,
             "manual": self.is_manual,
             "retracted": self.retracted,
+            **extra,
         }

@@ -63,7 +63,8 @@ class PubmedRecord:
 
     Missing text parts are empty strings and a missing year is None, so that formatting and
     storage never have to tell "absent" from "blank". `month` is what follows the year in the
-    publication date ("Mar", "Spring", "Dec-1999 Jan" for a MedlineDate spanning two years).
+    publication date ("Mar", "Spring", "Dec-1999 Jan" for a MedlineDate spanning two years);
+    `day` is set only beside a single month ("2017 Apr 1").
     """
 
     pmid: str
@@ -74,6 +75,8 @@ class PubmedRecord:
     journal_title: str = ""
     year: int | None = None
     month: str = ""
+    # The day of the month, when the publication date has one ("2017 Apr 1"): NLM prints it.
+    day: int | None = None
     volume: str = ""
     issue: str = ""
     pages: str = ""

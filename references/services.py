@@ -1,4 +1,4 @@
-"""Writes to citations: every path that stores PubMed metadata goes through these functions.
+"""Writes to citations: every path that stores PubMed or Crossref metadata goes through these.
 
 Admin views, management commands, the demo loader and the articles app call these, so a
 citation is validated (`full_clean`) and its evidence label derived the same way whoever
@@ -17,7 +17,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
 from django_ratelimit.core import get_usage
@@ -25,9 +26,11 @@ from django_ratelimit.core import get_usage
 from references.crossref import (
     CrossrefClient,
     CrossrefError,
+    CrossrefUnavailable,
     CrossrefWork,
 )
-from references.evidence import evidence_label_for
+from references.evidence import EvidenceLabel, evidence_label_for
+from references.markers import clean_doi_value
 from references.models import Citation
 from references.parsers.common import RETRACTION_STATUSES, STATUS_ORDER
 from references.pubmed import (
@@ -67,6 +70,43 @@ class CitationsNotFound(ValidationError):
         super().__init__(
             f"PubMed has no record for PMID {', '.join(self.pmids)}. Check the number.",
             code="pmid_not_found",
+        )
+
+
+class DoisUnavailable(Exception):
+    """Crossref could not be asked about `dois` (network down, Crossref error); nothing stored."""
+
+    def __init__(self, dois: Iterable[str], reason: str = ""):
+        self.dois = tuple(dois)
+        self.reason = reason
+        super().__init__(
+            f"Crossref could not be reached to look up DOI {', '.join(self.dois)}"
+            + (f" ({reason})" if reason else "")
+        )
+
+
+class DoisNotFound(ValidationError):
+    """Crossref has no record of `dois`; nothing was stored. The editor's input is wrong."""
+
+    def __init__(self, dois: Iterable[str]):
+        self.dois = tuple(dois)
+        super().__init__(
+            f"Crossref has no record of DOI {', '.join(self.dois)}. Check the DOI, or add the "
+            "source under Citations (as a web page or a manual entry) and cite it with "
+            "[REF:name].",
+            code="doi_not_found",
+        )
+
+
+class UnknownMarkerNames(ValidationError):
+    """No citation has these marker names (`[REF:name]`); nothing was stored."""
+
+    def __init__(self, names: Iterable[str]):
+        self.names = tuple(names)
+        super().__init__(
+            f"No source has the marker name {', '.join(self.names)}. Give the name to the "
+            "source under Citations (field “marker name”), or correct the marker.",
+            code="unknown_marker_name",
         )
 
 
@@ -176,7 +216,8 @@ def ncbi_shared_slot(requests_per_second: int):
 
 class NoNetwork:
     """
-    A stand-in client for code that runs inside a transaction: it never reaches PubMed.
+    A stand-in client for code that runs inside a transaction: it never reaches PubMed nor
+    Crossref (it stands in for both).
 
     Citations are fetched before a save's transaction opens (`citations_ensure` with a real
     client); inside the transaction the same body is resolved with this one, so a PMID that is
@@ -185,6 +226,9 @@ class NoNetwork:
 
     def fetch(self, pmids: Iterable[str]) -> dict[str, PubmedRecord]:
         raise PubMedUnavailable("its record was not fetched before the save began")
+
+    def work(self, doi: str) -> CrossrefWork | None:
+        raise CrossrefUnavailable("its record was not fetched before the save began")
 
 
 OFFLINE = NoNetwork()
@@ -203,12 +247,14 @@ def in_transaction(using: str | None = None) -> bool:
     )
 
 
-def _refuse_network_in_transaction(pmids: Sequence[str]) -> None:
+def _refuse_network_in_transaction(pmids: Sequence[str], *, service: str = "PubMed") -> None:
     # A network call inside a transaction holds its locks (on SQLite, the whole database's
-    # write lock) for as long as NCBI takes: a programming error, caught by the tests.
+    # write lock) for as long as NCBI (or Crossref) takes: a programming error, caught by the
+    # tests.
     if in_transaction():
+        what = "PMID" if service == "PubMed" else "DOI"
         raise RuntimeError(
-            f"PubMed was about to be asked for PMID {', '.join(pmids)} inside a database "
+            f"{service} was about to be asked for {what} {', '.join(pmids)} inside a database "
             "transaction: fetch citations before the transaction opens (see citations_ensure)."
         )
 
@@ -299,8 +345,10 @@ def _record_notice(citation: Citation, notices: Iterable[Notice | None], now: da
             notice_doi=citation.retraction_notice_doi,
         )
     for notice in notices:
-        if notice is not None and notice.status in rank and (
-            best is None or rank[notice.status] < rank[best.status]
+        if (
+            notice is not None
+            and notice.status in rank
+            and (best is None or rank[notice.status] < rank[best.status])
         ):
             best = notice
     if best is None or best.status == citation.retraction_status:
@@ -336,6 +384,7 @@ def _apply_record(
         "journal_title": _fit(record.journal_title, "journal_title"),
         "year": record.year,
         "month": _fit(record.month, "month"),
+        "day": record.day,
         "volume": _fit(record.volume, "volume"),
         "issue": _fit(record.issue, "issue"),
         "pages": _fit(record.pages, "pages"),
@@ -514,14 +563,202 @@ def citations_import_records(
     return result
 
 
-def crossref_client_from_settings() -> CrossrefClient:
-    """A Crossref client in the polite pool: CROSSREF_MAILTO (or PUBMED_EMAIL), CROSSREF_URL."""
+def crossref_client_from_settings(*, deadline: float | None = None) -> CrossrefClient:
+    """
+    A Crossref client in the polite pool: CROSSREF_MAILTO (or PUBMED_EMAIL), CROSSREF_URL.
+
+    With `deadline` (an editor's save passes PUBMED_SAVE_DEADLINE) each lookup is one attempt
+    that ends within that many seconds, without the retries and backoff of a nightly refresh.
+    """
+    timeout = float(getattr(settings, "PUBMED_TIMEOUT", 10))
+    options = {}
+    if deadline is not None:
+        timeout = min(timeout, deadline)
+        options["max_retries"] = 0
     return CrossrefClient(
         mailto=getattr(settings, "CROSSREF_MAILTO", "") or getattr(settings, "PUBMED_EMAIL", ""),
         tool=getattr(settings, "PUBMED_TOOL", "") or "healthpages-cms",
-        timeout=float(getattr(settings, "PUBMED_TIMEOUT", 10)),
+        timeout=timeout,
         url=settings.CROSSREF_WORKS_URL,
+        **options,
     )
+
+
+# --- Citations by DOI (Crossref) ------------------------------------------------------------
+
+
+def _validate_dois(dois: Iterable[str]) -> list[str]:
+    wanted: dict[str, str] = {}
+    invalid = []
+    for value in dois:
+        doi = clean_doi_value(str(value))
+        if doi is None:
+            invalid.append(str(value))
+        else:
+            wanted.setdefault(doi.lower(), doi)
+    if invalid:
+        raise ValidationError(
+            f"Not a valid DOI: {', '.join(invalid)}. A DOI starts with 10., then its prefix "
+            "digits, a slash and the rest (e.g. 10.1097/AAP.0000000000000808).",
+            code="invalid_doi",
+        )
+    return list(wanted.values())
+
+
+def citations_by_doi(dois: Iterable[str]) -> dict[str, Citation]:
+    """
+    `{doi in lower case: Citation}` for the stored DOIs among `dois`, without network.
+
+    DOIs ignore case. When several citations share a DOI (a PubMed record and an entry made
+    from Crossref), the PubMed record is the one cited: PubMed is the authority on its records.
+    """
+    keys = {doi.lower() for doi in dois}
+    if not keys:
+        return {}
+    rows = (
+        Citation.objects.annotate(doi_key=Lower("doi"))
+        .filter(doi_key__in=keys)
+        .annotate(
+            preference=Case(
+                When(pmid__isnull=False, then=Value(0)),
+                When(source=Citation.Source.CROSSREF, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("preference", "pk")
+    )
+    found: dict[str, Citation] = {}
+    for citation in rows:
+        found.setdefault(citation.doi_key, citation)
+    return found
+
+
+def _apply_work(citation: Citation, work: CrossrefWork, *, now: datetime) -> list[str]:
+    """Copy a Crossref work onto `citation`; return the names of the fields that changed."""
+    values = {
+        "doi": _fit(work.doi, "doi"),
+        "title": work.title or f"Crossref work {work.doi}",
+        "authors": work.authors_as_dicts(),
+        "journal_abbrev": _fit(work.journal_abbrev, "journal_abbrev"),
+        "journal_title": _fit(work.journal_title, "journal_title"),
+        "year": work.year,
+        "month": _fit(work.month, "month"),
+        "day": work.day,
+        "volume": _fit(work.volume, "volume"),
+        "issue": _fit(work.issue, "issue"),
+        "pages": _fit(work.pages, "pages"),
+        "source": Citation.Source.CROSSREF,
+    }
+    changed = [name for name, value in values.items() if getattr(citation, name) != value]
+    for name in changed:
+        setattr(citation, name, values[name])
+    if _record_notice(citation, [_notice_of_work(work)], now):
+        changed += NOTICE_FIELDS
+    citation.last_checked_at = now
+    return changed
+
+
+def _create_from_work(work: CrossrefWork, *, now: datetime) -> Citation:
+    """Create a citation from a Crossref work; if another request just made it, return that."""
+    citation = Citation(evidence_label=EvidenceLabel.OTHER.value)
+    _apply_work(citation, work, now=now)
+    citation.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            citation.save()
+    except IntegrityError:
+        return citations_by_doi([work.doi])[work.doi.lower()]
+    return citation
+
+
+def citations_ensure_dois(
+    *, dois: Sequence[str], client: CrossrefClient | NoNetwork, now: datetime | None = None
+) -> dict[str, Citation]:
+    """Return `{doi in lower case: Citation}` for `dois`, looking unknown ones up on Crossref.
+
+    The DOI twin of `citations_ensure`, with the same rules: known DOIs (any case, PubMed
+    records first) are read without network; unknown ones are asked of Crossref one by one
+    before any is stored, then stored together. `DoisUnavailable` when Crossref cannot be
+    reached, `DoisNotFound` when it has no such DOI; nothing is stored in either case. Raises
+    ValidationError for a malformed DOI, and RuntimeError when called with a real client
+    inside a transaction (pass `OFFLINE` there).
+    """
+    wanted = _validate_dois(dois)
+    found = citations_by_doi(wanted)
+    missing = [doi for doi in wanted if doi.lower() not in found]
+    if missing:
+        if not isinstance(client, NoNetwork):
+            _refuse_network_in_transaction(missing, service="Crossref")
+        works: dict[str, CrossrefWork] = {}
+        unknown = []
+        try:
+            for doi in missing:
+                work = client.work(doi)
+                if work is None:
+                    unknown.append(doi)
+                else:
+                    works[doi.lower()] = work
+        except CrossrefError as exc:
+            raise DoisUnavailable(missing, reason=str(exc)) from exc
+        if unknown:
+            raise DoisNotFound(unknown)
+        now = now or timezone.now()
+        with transaction.atomic():
+            for doi in missing:
+                found[doi.lower()] = _create_from_work(works[doi.lower()], now=now)
+    return {doi.lower(): found[doi.lower()] for doi in wanted}
+
+
+@transaction.atomic
+def citations_import_works(
+    *, works: Iterable[CrossrefWork], now: datetime | None = None
+) -> ImportResult:
+    """Store Crossref works read from a file (`manage.py import_citations --file`).
+
+    A DOI already stored from Crossref is updated; one already cited through a PubMed record
+    is left alone (PubMed is the authority on its records) and counted as unchanged. All or
+    nothing: a work that cannot be stored raises ValidationError and nothing is stored.
+    """
+    now = now or timezone.now()
+    result = ImportResult()
+    noticed = []
+    for position, work in enumerate(works, start=1):
+        existing = citations_by_doi([work.doi]).get(work.doi.lower())
+        if existing is not None and existing.source != Citation.Source.CROSSREF:
+            result.unchanged.append(existing)
+            continue
+        citation = existing or Citation(evidence_label=EvidenceLabel.OTHER.value)
+        changed = _apply_work(citation, work, now=now)
+        try:
+            citation.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"Work {position} (DOI {work.doi}): {_problem_text(exc, citation)}",
+                code="invalid_record",
+            ) from exc
+        if existing is None:
+            citation.save()
+            result.created.append(citation)
+            continue
+        citation.save(update_fields=[*changed, "last_checked_at", "updated_at"])
+        (result.updated if changed else result.unchanged).append(citation)
+        if "retraction_status" in changed:
+            noticed.append(citation)
+    if noticed:
+        citation_notices_changed.send(sender=Citation, citations=noticed)
+    return result
+
+
+def citations_for_marker_names(names: Sequence[str]) -> dict[str, Citation]:
+    """`{name: Citation}` for `[REF:name]` markers (no network); `UnknownMarkerNames` if any
+    name belongs to no citation."""
+    wanted = list(dict.fromkeys(name.lower() for name in names))
+    found = {c.cite_key: c for c in Citation.objects.filter(cite_key__in=wanted)}
+    unknown = [name for name in wanted if name not in found]
+    if unknown:
+        raise UnknownMarkerNames(unknown)
+    return {name: found[name] for name in wanted}
 
 
 def citations_refresh(
@@ -534,7 +771,10 @@ def citations_refresh(
     """Re-fetch every PubMed citation's metadata in batches; record new notices.
 
     Citations checked longest ago go first. For each batch, PubMed is asked (EFetch) and, with
-    `crossref`, Crossref too, for each DOI (publishers' notices and Retraction Watch); then the
+    `crossref`, Crossref too, for each DOI (publishers' notices and Retraction Watch); with
+    `crossref`, the citations made from Crossref (cited by DOI) are re-read one by one after
+    the PubMed ones, each stored in its own transaction (`missing` and `failed` then list
+    DOIs beside PMIDs); then the
     batch is stored in one transaction together with the alerts of the pages citing a newly
     noticed paper (`citation_notices_changed`, which the articles app answers). A batch either
     fails whole (listed in `failed`, retried first by the next run, since it stays "checked
@@ -569,6 +809,8 @@ def citations_refresh(
             result.errors.append(str(exc))
             continue
         checked += _store_refreshed(records, crossref_notices, now=now, result=result)
+    if crossref is not None:
+        checked += _refresh_crossref_citations(crossref, now=now, result=result)
     return RefreshResult(
         checked=checked,
         updated=result.updated,
@@ -629,6 +871,54 @@ def _store_refreshed(
     if noticed:
         citation_notices_changed.send(sender=Citation, citations=noticed)
     return count
+
+
+def _refresh_crossref_citations(
+    crossref: CrossrefClient, *, now: datetime, result: RefreshResult
+) -> int:
+    dois = list(
+        Citation.objects.filter(source=Citation.Source.CROSSREF)
+        .order_by(F("last_checked_at").asc(nulls_first=True), "pk")
+        .values_list("doi", flat=True)
+    )
+    count = 0
+    for doi in dois:
+        _refuse_network_in_transaction([doi], service="Crossref")
+        try:
+            work = crossref.work(doi)
+        except (CrossrefError, ValueError) as exc:
+            result.failed.append(doi)
+            result.errors.append(str(exc))
+            continue
+        if work is None:
+            result.missing.append(doi)
+            continue
+        count += _store_refreshed_work(doi, work, now=now, result=result)
+    return count
+
+
+@transaction.atomic
+def _store_refreshed_work(
+    doi: str, work: CrossrefWork, *, now: datetime, result: RefreshResult
+) -> int:
+    citation = (
+        Citation.objects.select_for_update()
+        .filter(source=Citation.Source.CROSSREF, doi=doi)
+        .first()
+    )
+    if citation is None:  # deleted meanwhile
+        return 0
+    changed = _apply_work(citation, work, now=now)
+    citation.full_clean(validate_unique=False, validate_constraints=False)
+    citation.save(update_fields=[*changed, "last_checked_at", "updated_at"])
+    if changed:
+        result.updated.append(citation)
+    if "retraction_status" in changed:
+        result.new_notices.append(citation)
+        if citation.retracted:
+            result.newly_retracted.append(citation)
+        citation_notices_changed.send(sender=Citation, citations=[citation])
+    return 1
 
 
 @transaction.atomic

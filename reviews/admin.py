@@ -118,10 +118,12 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
         (
             None,
             {
-                "fields": ["user", "printed_name", "credentials", "specialty"],
+                "fields": ["user", "honorific", "printed_name", "credentials", "specialty"],
                 "description": "The login is fixed once the profile is saved: signatures made "
                 "with it are attributed to this physician. Superusers and site administrators "
-                "cannot hold a signing profile.",
+                "cannot hold a signing profile. The stamp prints the title, name and "
+                'credentials as "Dr. Jane Roe, DO"; changing any of them withdraws the '
+                "verification, and signatures already made keep the name they were made with.",
             },
         ),
         (

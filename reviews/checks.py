@@ -42,7 +42,9 @@ from reviews import claims
 WARNING: Literal["warning"] = "warning"
 BLOCKING: Literal["blocking"] = "blocking"
 
+# A PubMed citation (retraction checks read PMIDs); `claims.MARKER_RE` is any citation's mark.
 MARKER_RE = re.compile(r"\[PMID:\s*(\d{1,9})\]", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -206,10 +208,10 @@ def _claim_findings(where: str, paragraph: str) -> Iterator[Finding]:
 
 def _is_cited(read: list[tuple[str, tuple[claims.Claim, ...]]], index: int) -> bool:
     """Whether sentence `index` is cited: its own mark, or the next mark before another claim."""
-    if MARKER_RE.search(read[index][0]):
+    if claims.MARKER_RE.search(read[index][0]):
         return True
     for sentence, found in read[index + 1 :]:
-        if MARKER_RE.search(sentence):
+        if claims.MARKER_RE.search(sentence):
             return True
         if any(claim.kind in NEEDS_SOURCE for claim in found):
             return False  # another claim comes first: the mark is taken to be its source
@@ -236,7 +238,7 @@ def reading_grade(snapshot: dict[str, Any]) -> float | None:
     from textstat.textstat import textstatistics
 
     paragraphs = [
-        MARKER_RE.sub("", paragraph).strip()
+        claims.MARKER_RE.sub("", paragraph).strip()
         for where, paragraph in _passages(snapshot)
         if where in ("body", "FAQ answer")
     ]
@@ -312,6 +314,98 @@ def check_retracted_citations(
     return findings
 
 
+# The "Key facts" box of the articles app's content blocks (articles/content/blocks.py): a
+# statistic there is the page's headline figure, so each item needs its own source.
+KEY_FACTS_CLASS = "key-facts"
+
+
+class _KeyFactsParser(HTMLParser):
+    """The text of each item (li or p) inside a `div.key-facts`."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0  # nesting of divs inside the box; 0 outside it
+        self.item: list[str] | None = None
+        self.items: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "div":
+            classes = (dict(attrs).get("class") or "").split()
+            if self.depth or KEY_FACTS_CLASS in classes:
+                self.depth += 1
+        elif self.depth and tag in ("li", "p") and self.item is None:
+            self.item = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self.depth:
+            self.depth -= 1
+        elif tag in ("li", "p") and self.item is not None:
+            self.items.append(" ".join("".join(self.item).split()))
+            self.item = None
+
+    def handle_data(self, data: str) -> None:
+        if self.item is not None:
+            self.item.append(data)
+
+
+def check_key_facts(snapshot: dict[str, Any]) -> list[Finding]:
+    """Each figure in a "Key facts" box needs its source: an item without a marker is flagged."""
+    parser = _KeyFactsParser()
+    parser.feed(snapshot.get("body", "") or "")
+    parser.close()
+    return [
+        Finding(
+            code="uncited_key_fact",
+            severity=WARNING,
+            message=f'Key fact with no source: "{item}". Cite where each figure comes from.',
+            excerpt=item,
+            sentence=item,
+            where="key facts",
+        )
+        for item in parser.items
+        if item and not claims.MARKER_RE.search(item)
+    ]
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def check_figures(snapshot: dict[str, Any]) -> list[Finding]:
+    """
+    Figures (the snapshot's "figures"): one without a credit, and one whose alt text only
+    repeats its caption (a screen reader then hears the caption twice and never what the
+    image shows).
+    """
+    findings = []
+    for figure in snapshot.get("figures") or ():
+        caption = str(figure.get("caption") or "")
+        where = f"Figure {figure.get('id')}"
+        if not str(figure.get("credit") or "").strip():
+            findings.append(
+                Finding(
+                    code="figure_without_credit",
+                    severity=WARNING,
+                    message="This figure has no credit: say who made it (and under which "
+                    "licence) before it is published.",
+                    excerpt=caption,
+                    where=where,
+                )
+            )
+        if caption.strip() and _same_words(str(figure.get("alt") or ""), caption):
+            findings.append(
+                Finding(
+                    code="figure_alt_repeats_caption",
+                    severity=WARNING,
+                    message="The figure's alt text repeats its caption: describe what the image "
+                    "shows (e.g. the trend a chart makes) for readers who cannot see it.",
+                    excerpt=caption,
+                    where=where,
+                )
+            )
+    return findings
+
+
 def check_snapshot(
     snapshot: dict[str, Any], *, retracted_pmids: Collection[str] = frozenset()
 ) -> list[Finding]:
@@ -324,8 +418,10 @@ def check_snapshot(
     return [
         *check_retracted_citations(snapshot, retracted_pmids),
         *check_has_references(snapshot),
+        *check_key_facts(snapshot),
         *check_claims(snapshot),
         *check_readability(snapshot),
+        *check_figures(snapshot),
     ]
 
 

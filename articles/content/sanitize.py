@@ -16,11 +16,13 @@ import nh3
 from django.core.exceptions import ValidationError
 from django.utils.html import linebreaks
 
+from articles.content.blocks import SANITIZER_CLASSES
+
 ALLOWED_TAGS = frozenset(
     {
         "p", "h2", "h3", "h4", "strong", "em", "b", "i", "ul", "ol", "li", "a", "blockquote",
         "table", "thead", "tbody", "tr", "th", "td", "img", "br", "hr", "sup", "sub",
-        "figure", "figcaption",
+        "figure", "figcaption", "div",
     }
 )  # fmt: skip
 ALLOWED_ATTRIBUTES = {
@@ -41,7 +43,12 @@ _CLEANER = nh3.Cleaner(
     url_schemes=set(URL_SCHEMES),
     link_rel=LINK_REL,
     strip_comments=True,
+    # Content blocks (articles/content/blocks.py) are marked by a class; no other class is kept.
+    allowed_classes={tag: set(names) for tag, names in SANITIZER_CLASSES.items()},
 )
+# nh3 leaves `class=""` on an element whose every class it dropped; class is the only attribute
+# these elements keep, and a "<" in text is always escaped, so this matches tags only.
+_EMPTY_CLASS = re.compile(r'<(div|ol) class="">')
 
 # Passes after the first; hypothesis found no input needing more than one (tests/articles/
 # test_sanitize_properties.py), the bound only keeps a surprise from looping.
@@ -53,17 +60,21 @@ _LOOKS_LIKE_HTML = re.compile(r"<[A-Za-z/!]")
 IMAGE_ALT_MESSAGE = "Every image needs alt text: describe the image for readers who cannot see it."
 
 
+def _clean_once(html: str) -> str:
+    return _EMPTY_CLASS.sub(r"<\1>", _CLEANER.clean(html)).strip()
+
+
 def sanitize_html(html: str) -> str:
     """Return `html` reduced to the allow-list; idempotent, so cleaning twice changes nothing."""
     if not html:
         return ""
-    cleaned = _CLEANER.clean(html).strip()
+    cleaned = _clean_once(html)
     # One pass may leave markup that parses differently the next time: in "<h2><x><h2>" the
     # second heading nests inside <x>, and once <x> is dropped a parser splits the two headings
     # apart. The services, the snapshot and the page each clean again, so clean until nothing
     # changes: the stored, the signed and the rendered HTML must be the same bytes.
     for _ in range(_MAX_PASSES):
-        again = _CLEANER.clean(cleaned).strip()
+        again = _clean_once(cleaned)
         if again == cleaned:
             break
         cleaned = again

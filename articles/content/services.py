@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from articles.content.figures import body_figures_validate
 from articles.content.models import (
     Article,
     ArticleRevision,
@@ -32,11 +33,15 @@ from articles.content.models import (
 )
 from articles.content.sanitize import sanitize_answer, sanitize_html
 from articles.content.snapshot import build_snapshot, content_hash
-from references.markers import InvalidMarkerError, find_pmids, normalise_markers
+from references.markers import DOI, PMID, REF, InvalidMarkerError, find_markers, normalise_markers
 from references.services import (
     OFFLINE,
     CitationsUnavailable,
+    DoisUnavailable,
     citations_ensure,
+    citations_ensure_dois,
+    citations_for_marker_names,
+    crossref_client_from_settings,
     pubmed_client_from_settings,
 )
 from reviews.models import AuditEvent, SignOff
@@ -60,6 +65,10 @@ ARTICLE_FIELDS = (
     "featured",
     "needs_review",
     "needs_review_reason",
+    "disclaimer",
+    # A page brought across from a previous site (`import_site`); not on the editors' form.
+    "original_published_on",
+    "legacy_reviews",
 )
 ARTICLE_RELATIONS = ("topics", "authors")
 ARTICLE_PARTS = ("takeaways", "faq", "comparisons")
@@ -86,7 +95,7 @@ def _check_keys(data: Mapping[str, Any]) -> None:
 
 
 def clean_body(html: str) -> str:
-    """The body as it is stored: sanitised, with pasted PubMed URLs turned into markers."""
+    """The body as it is stored: sanitised, with pasted PubMed and doi.org URLs as markers."""
     return normalise_markers(sanitize_html(html))
 
 
@@ -106,61 +115,101 @@ def article_slug_validate(*, slug: str, article: Article | None = None) -> None:
         )
 
 
-def article_citations_ensure(*, body: str, client: Any = None) -> list[Citation]:
+def article_citations_ensure(
+    *, body: str, client: Any = None, crossref: Any = None
+) -> list[Citation]:
     """
-    The citations of a body's `[PMID:n]` markers, in order of first appearance.
+    The citations of a body's markers (`[PMID:n]`, `[DOI:10.x/y]`, `[REF:name]`), in order of
+    first appearance, each once (a DOI that a cited PubMed record carries is that record).
 
-    Known PMIDs come from the database; unknown ones are fetched from PubMed with `client`
-    (built from settings when None; `OFFLINE` inside a transaction, where nothing may wait for
-    the network). Raises ValidationError with an editor-facing message when a marker is
-    malformed, PubMed has no such record, or PubMed cannot be reached for an unknown PMID, so a
-    caller can refuse the whole save before anything is stored.
+    Known sources come from the database; unknown PMIDs are fetched from PubMed with `client`
+    and unknown DOIs from Crossref with `crossref` (both built from settings when None; pass
+    `OFFLINE` as `client` inside a transaction, where nothing may wait for the network, and it
+    stands for Crossref too). Marker names are looked up in the database only. Raises
+    ValidationError with an editor-facing message when a marker is malformed, a source does
+    not exist, or PubMed or Crossref cannot be reached for an unknown one, so a caller can
+    refuse the whole save before anything is stored.
     """
     try:
-        pmids = find_pmids(body)
+        markers = find_markers(body)
     except InvalidMarkerError as error:
         raise ValidationError(str(error), code="invalid_marker") from error
-    if not pmids:
+    if not markers:
         return []
-    try:
-        found = citations_ensure(pmids=pmids, client=client or pubmed_client_from_settings())
-    except CitationsUnavailable as error:
-        missing = ", ".join(getattr(error, "pmids", ()) or pmids)
-        raise ValidationError(
-            f"PubMed could not be reached to check PMID {missing}. Nothing was saved: try again "
-            "later, or remove the new citation markers and add them when PubMed is back.",
-            code="pubmed_unavailable",
-        ) from error
-    return [found[pmid] for pmid in pmids]
+    pmids = [marker.value for marker in markers if marker.kind == PMID]
+    dois = [marker.value for marker in markers if marker.kind == DOI]
+    names = [marker.value for marker in markers if marker.kind == REF]
+    found: dict[str, Citation] = {}
+    if pmids:
+        try:
+            by_pmid = citations_ensure(pmids=pmids, client=client or pubmed_client_from_settings())
+        except CitationsUnavailable as error:
+            missing = ", ".join(getattr(error, "pmids", ()) or pmids)
+            raise ValidationError(
+                f"PubMed could not be reached to check PMID {missing}. Nothing was saved: try "
+                "again later, or remove the new citation markers and add them when PubMed is "
+                "back.",
+                code="pubmed_unavailable",
+            ) from error
+        found.update(
+            {marker.key: by_pmid[marker.value] for marker in markers if marker.kind == PMID}
+        )
+    if dois:
+        if client is OFFLINE:
+            crossref = OFFLINE
+        try:
+            by_doi = citations_ensure_dois(
+                dois=dois, client=crossref or crossref_client_from_settings()
+            )
+        except DoisUnavailable as error:
+            raise ValidationError(
+                f"Crossref could not be reached to look up DOI {', '.join(error.dois)}. Nothing "
+                "was saved: try again later, or remove the new DOI markers and add them when "
+                "Crossref is back.",
+                code="crossref_unavailable",
+            ) from error
+        found.update(
+            {marker.key: by_doi[marker.value.lower()] for marker in markers if marker.kind == DOI}
+        )
+    if names:
+        by_name = citations_for_marker_names(names)
+        found.update(
+            {marker.key: by_name[marker.value] for marker in markers if marker.kind == REF}
+        )
+    return _unique([found[marker.key] for marker in markers])
 
 
 def article_citations_prefetch(*, body: str) -> ValidationError | None:
     """
     Before an editor's save opens its transaction: fetch and store the citations of the
-    posted `body` that are not known yet, within PUBMED_SAVE_DEADLINE seconds.
+    posted `body` that are not known yet, within PUBMED_SAVE_DEADLINE seconds (PubMed and
+    Crossref each).
 
-    Returns the problem to show on the form (PubMed unreachable, no such PMID, a malformed
-    marker), or None. The save's own checks then resolve the body `OFFLINE`.
+    Returns the problem to show on the form (PubMed or Crossref unreachable, no such PMID or
+    DOI, a malformed marker), or None. The save's own checks then resolve the body `OFFLINE`.
     """
+    deadline = float(settings.PUBMED_SAVE_DEADLINE)
     try:
         article_citations_ensure(
             body=clean_body(body),
-            client=pubmed_client_from_settings(deadline=float(settings.PUBMED_SAVE_DEADLINE)),
+            client=pubmed_client_from_settings(deadline=deadline),
+            crossref=crossref_client_from_settings(deadline=deadline),
         )
     except ValidationError as error:
         return error
     return None
 
 
-def article_citations_fetch(*, article: Article, client: Any = None) -> None:
+def article_citations_fetch(*, article: Article, client: Any = None, crossref: Any = None) -> None:
     """
-    Fetch the unknown citations of the article's stored draft from PubMed (with `client`).
+    Fetch the unknown citations of the article's stored draft from PubMed (with `client`) and
+    Crossref (with `crossref`).
 
     Called before a transaction opens (`revision_create`, sending for review), so the article's
-    row is never locked while NCBI answers. Raises like `article_citations_ensure`.
+    row is never locked while NCBI or Crossref answers. Raises like `article_citations_ensure`.
     """
     body = Article.objects.filter(pk=article.pk).values_list("body", flat=True).get()
-    article_citations_ensure(body=clean_body(body), client=client)
+    article_citations_ensure(body=clean_body(body), client=client, crossref=crossref)
 
 
 def _set_parts(article: Article, data: Mapping[str, Any]) -> None:
@@ -218,6 +267,7 @@ def article_create(*, data: Mapping[str, Any], user: AbstractBaseUser) -> Articl
     _check_keys(data)
     article = Article(**{name: data[name] for name in ARTICLE_FIELDS if name in data})
     article.body = clean_body(article.body)
+    body_figures_validate(article.body)  # each figure marker names a usable figure
     article.version = 1
     article.draft_editor_ids = [user.pk]
     if article.needs_review is False:
@@ -264,7 +314,7 @@ def article_update(
         # approval being published (`articles.publishing.workflow`), never by unticking it.
         raise ValidationError(
             {
-                "needs_review": "Only a physician's new approval clears the \"needs review\" "
+                "needs_review": 'Only a physician\'s new approval clears the "needs review" '
                 "flag. Send the article for review; publishing the approved revision clears it."
             },
             code="needs_review_locked",
@@ -276,6 +326,7 @@ def article_update(
         if name in data:
             setattr(article, name, data[name])
     article.body = clean_body(article.body)
+    body_figures_validate(article.body)  # each figure marker names a usable figure
     article.version = expected_version + 1
     article.updated_at = timezone.now()
     article.draft_editor_ids = sorted({*stored["draft_editor_ids"], user.pk})
@@ -293,32 +344,29 @@ def article_update(
 
 
 def revision_create(
-    *, article: Article, user: AbstractBaseUser, client: Any = None
+    *, article: Article, user: AbstractBaseUser, client: Any = None, crossref: Any = None
 ) -> ArticleRevision:
     """
     Snapshot the article's stored draft as a new revision, if its content changed.
 
     The snapshot is built from the database (not from unsaved attributes), with markers
-    normalised and the body's citations ensured through `client` (PubMed; faked in tests).
+    normalised and the body's citations ensured through `client` (PubMed) and `crossref`
+    (Crossref, for DOI markers); both faked in tests.
     When the hash equals the latest revision's, that revision is returned and nothing is
     written: saving without a content change makes no revision. Numbers run 1, 2, ... per
     article; the article row is locked so that two saves cannot take the same number.
 
-    Unknown PMIDs are fetched first, before the row is locked (pass `OFFLINE` as `client` when
-    the caller has fetched them already and holds a transaction).
+    Unknown PMIDs and DOIs are fetched first, before the row is locked (pass `OFFLINE` as
+    `client` when the caller has fetched them already and holds a transaction).
     """
     if client is not OFFLINE:
-        article_citations_fetch(article=article, client=client)
+        article_citations_fetch(article=article, client=client, crossref=crossref)
     with transaction.atomic():
         return _revision_create_locked(article=article, user=user)
 
 
 def _revision_create_locked(*, article: Article, user: AbstractBaseUser) -> ArticleRevision:
-    draft = (
-        Article.objects.select_for_update()
-        .filter(pk=article.pk)
-        .get()
-    )
+    draft = Article.objects.select_for_update().filter(pk=article.pk).get()
     draft.body = clean_body(draft.body)
     citations = article_citations_ensure(body=draft.body, client=OFFLINE)
     snapshot = build_snapshot(draft, citations)

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from articles.content.figures import snapshot_figures
 from articles.content.sanitize import sanitize_html
 
 if TYPE_CHECKING:
@@ -33,9 +34,20 @@ def content_hash(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(snapshot)).hexdigest()
 
 
+def _cited(citation: Citation, notes: dict[int, str]) -> dict[str, Any]:
+    """A reference as signed: the source's own entry, plus the page's note on it if any."""
+    entry = citation.snapshot()
+    if notes.get(citation.pk):
+        entry["note"] = notes[citation.pk]
+    return entry
+
+
 def build_snapshot(article: Article, citations: Iterable[Citation]) -> dict[str, Any]:
     """
     Freeze the article's current draft into a snapshot dict.
+
+    When the body has figure markers, "figures" lists each figure's words and file hashes
+    (`articles.content.figures`); it raises ValidationError for a figure the library lacks.
 
     `citations` are the body's sources in reference-list order (first appearance in the body).
     HTML is sanitised again here, although the services already did so on save: a snapshot is
@@ -44,10 +56,12 @@ def build_snapshot(article: Article, citations: Iterable[Citation]) -> dict[str,
     """
     from references.markers import normalise_markers
 
-    return {
+    body = normalise_markers(sanitize_html(article.body))
+    notes = {note.citation_id: note.note for note in article.reference_notes.all()}
+    snapshot = {
         "title": article.title,
         "standfirst": article.standfirst,
-        "body": normalise_markers(sanitize_html(article.body)),
+        "body": body,
         "takeaways": [takeaway.text for takeaway in article.takeaways.all()],
         "faq": [
             {"question": entry.question, "answer": sanitize_html(entry.answer)}
@@ -57,5 +71,14 @@ def build_snapshot(article: Article, citations: Iterable[Citation]) -> dict[str,
             {"term": item.term, "explanation": item.explanation}
             for item in article.comparisons.all()
         ],
-        "citations": [citation.snapshot() for citation in citations],
+        "citations": [_cited(citation, notes) for citation in citations],
     }
+    # A page's own disclaimer, like the figures below, is a key only when there is one.
+    if article.disclaimer:
+        snapshot["disclaimer"] = article.disclaimer
+    # Only a body with figures has the key, so the snapshots (and hashes) of revisions made
+    # before figures existed, or without any, stay exactly as they were.
+    figures = snapshot_figures(body)
+    if figures:
+        snapshot["figures"] = figures
+    return snapshot

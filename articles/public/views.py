@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 
 from articles.content.models import Article, ArticleRevision, Contributor, Topic
 from articles.content.permissions import can_preview
-from articles.public import freshness, selectors
+from articles.public import cards, freshness, selectors
 from articles.publishing import selectors as publishing_selectors
 from articles.publishing.models import Publication
 from articles.publishing.presentation import article_page_context
@@ -49,7 +49,7 @@ def render_list(request, template, context, queryset, *, now, key="articles", ve
     page), its unsound records left out, rendered with `context` and what HTTP caches need.
     """
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.sound(page.object_list)
+    page.object_list = cards.with_review_status(selectors.sound(page.object_list), now=now)
     response = render(request, template, {**context, key: page, "page": page})
     return freshness.attach(
         response, freshness.of_list(page.object_list, now, extra=f"{version}.{page.number}")
@@ -64,6 +64,7 @@ def home(request):
         selectors.publication_list_public(featured=True, now=now)[:HOME_FEATURED]
     )
     latest = selectors.sound(selectors.publication_list_public(now=now)[:HOME_LATEST])
+    cards.with_review_status([*featured, *latest], now=now)
     response = render(
         request,
         "articles/home.html",
@@ -172,7 +173,7 @@ def article_detail(request, slug):
                 topics=[t["id"] for t in record.topics], exclude=record, now=now
             )[:RELATED]
         )
-    context["related"] = related
+    context["related"] = cards.with_review_status(related, now=now)
     response = render(request, "articles/article_detail.html", context)
     # The page lists related cards, so it is dated and versioned as a list would be.
     return freshness.attach(

@@ -138,6 +138,18 @@ class Publication(models.Model):
         "approvals in standing met it, newest first: [{signoff_id, name, credentials, slug, "
         "signed_at}]. The stamp and JSON-LD name them with the reviewer.",
     )
+    original_published_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The article's first publication on the site it was imported from, if any.",
+    )
+    legacy_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Reviews the previous site claimed, as imported (not sign-offs): "
+        "[{reviewer, date}]. Shown only with SHOW_LEGACY_REVIEWS; never in JSON-LD nor in the "
+        "attestation.",
+    )
     reviewer = models.ForeignKey(
         "reviews.ReviewerProfile", on_delete=models.PROTECT, related_name="+"
     )

@@ -13,13 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from articles.content.blocks import render_blocks
+from articles.content.figures import replace_figures
 from articles.content.models import Article, ArticleRevision
 from articles.content.sanitize import sanitize_html
+from articles.publishing.long_pages import prepare_body
 from articles.publishing.reading_time import reading_minutes
+from figures.storage import public_url
 from references.formatting import doi_url, pubmed_url
-from references.markers import render_markers
+from references.markers import render_markers, snapshot_marker_keys
 
 DISCLAIMER = (
     "This page is for general information and is not a substitute for advice from your own "
@@ -40,9 +45,89 @@ def _reference(number: int, citation: dict[str, Any]) -> dict[str, Any]:
         "doi": citation.get("doi") or "",
         "doi_url": doi_url(citation.get("doi")),
         "retracted": bool(citation.get("retracted")),
-        # A manual entry's own link, only if it is a web address (never javascript: etc.).
-        "url": url if url.startswith(("https://", "http://")) else "",
+        "note": citation.get("note") or "",
+        # A manual entry's own link, only if it is a web address (never javascript: etc.);
+        # a work cited by DOI alone has its DOI link already.
+        "url": url
+        if url.startswith(("https://", "http://")) and url != doi_url(citation.get("doi"))
+        else "",
     }
+
+
+# The body column is at most about 44rem wide; below that the image spans the screen.
+FIGURE_SIZES = "(min-width: 48rem) 44rem, 100vw"
+
+
+def _srcset(files: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{public_url(f['sha256'], f['format'])} {int(f['width'])}w" for f in files)
+
+
+def lead_image(snapshot: dict[str, Any]) -> dict[str, Any] | None:
+    """
+    The page's first figure as search engines and link previews show it (`og:image`, JSON-LD
+    `image`): its largest rendition in the original format, from the signed snapshot. None for
+    a page without figures.
+    """
+    figures = snapshot.get("figures") or []
+    if not figures:
+        return None
+    figure = figures[0]
+    own = [item for item in figure.get("renditions") or () if item["format"] == figure["format"]]
+    largest = max(own, key=lambda item: int(item["width"])) if own else figure
+    return {
+        "url": public_url(largest["sha256"], largest["format"]),
+        "width": int(largest["width"]),
+        "height": int(largest["height"]),
+        "alt": figure.get("alt", ""),
+    }
+
+
+def figure_html(figure: dict[str, Any]) -> str:
+    """
+    A figure of the snapshot as the page shows it: a <picture> (WebP first, then the original
+    format) in a <figure> with its caption and credit. Everything comes from the snapshot, as
+    signed, never from the figure library; every value is escaped, and the credit links only
+    to an http(s) address.
+    """
+    renditions = sorted(figure.get("renditions") or (), key=lambda item: int(item["width"]))
+    own = [item for item in renditions if item["format"] == figure["format"]] or [
+        {key: figure[key] for key in ("width", "height", "format", "sha256")}
+    ]
+    webp = [item for item in renditions if item["format"] == "webp"]
+    largest = own[-1]
+    source = (
+        format_html(
+            '<source type="image/webp" srcset="{}" sizes="{}">', _srcset(webp), FIGURE_SIZES
+        )
+        if webp and figure["format"] != "webp"
+        else ""
+    )
+    image = format_html(
+        '<img src="{}" srcset="{}" sizes="{}" width="{}" height="{}" alt="{}" loading="lazy" '
+        'decoding="async">',
+        public_url(largest["sha256"], largest["format"]),
+        _srcset(own),
+        FIGURE_SIZES,
+        int(largest["width"]),
+        int(largest["height"]),
+        figure.get("alt", ""),
+    )
+    url = figure.get("credit_url") or ""
+    credit = (
+        format_html('<a href="{}" rel="noopener noreferrer">{}</a>', url, figure.get("credit", ""))
+        if url.startswith(("https://", "http://"))
+        else figure.get("credit", "")
+    )
+    licence = figure.get("licence") or ""
+    return format_html(
+        '<figure class="figure"><picture>{}{}</picture><figcaption>{} <small>Credit: {}{}'
+        "</small></figcaption></figure>",
+        source,
+        image,
+        figure.get("caption", ""),
+        credit,
+        format_html(" ({})", licence) if licence else "",
+    )
 
 
 def content_context(
@@ -60,8 +145,16 @@ def content_context(
         {**_reference(number, c), "notice": notices.get(number, "")}
         for number, c in enumerate(citations, start=1)
     ]
-    numbers = {ref["pmid"]: ref["number"] for ref in references if ref["pmid"]}
-    body = render_markers(sanitize_html(snapshot.get("body", "")), numbers)
+    # Each reference's number under every marker that cites it: [PMID:n], [DOI:..], [REF:..].
+    numbers: dict[str, int] = {}
+    for number, citation in enumerate(citations, start=1):
+        for key in snapshot_marker_keys(citation):
+            numbers.setdefault(key, number)
+    body = render_markers(render_blocks(sanitize_html(snapshot.get("body", ""))), numbers)
+    # Section ids, the contents list and tables that fit a phone (added after sanitising).
+    body, contents = prepare_body(body)
+    # Each figure marker's paragraph becomes the figure, from the snapshot (as signed).
+    body = replace_figures(body, figure_html, {f["id"]: f for f in snapshot.get("figures") or ()})
     return {
         "body": mark_safe(body),  # noqa: S308 - sanitised above; superscripts are integers only
         "takeaways": snapshot.get("takeaways", []),
@@ -71,6 +164,8 @@ def content_context(
         ],
         "comparisons": snapshot.get("comparisons", []),
         "references": references,
+        "contents": contents,
+        "disclaimer": snapshot.get("disclaimer") or DISCLAIMER,
     }
 
 
@@ -138,7 +233,7 @@ def article_page_context(
             "reading_minutes": reading_minutes(revision.snapshot),
             "topics": page_topics(article),
             "authors": byline_authors(article),
-            "disclaimer": DISCLAIMER,
+            "lead_image": lead_image(revision.snapshot),
         }
     )
     return context

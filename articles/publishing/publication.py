@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -31,12 +31,13 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import mark_safe
 
+from articles.content.figures import snapshot_files_intact
 from articles.content.models import Article, ArticleRevision
 from articles.publishing.models import Publication, PublicationTopic
 from articles.publishing.presentation import (
-    DISCLAIMER,
     article_page_context,
     byline_authors,
+    lead_image,
     page_topics,
 )
 from articles.publishing.reading_time import html_text, reading_minutes
@@ -58,7 +59,7 @@ SEARCH_CONFIG = "english"
 # Bump when a template or helper that shapes the stored HTML or JSON-LD changes: records of an
 # older version are re-rendered by `manage.py publications_render` (run by `setup_site`) and
 # lazily on read.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 _SEAL_PURPOSE = "publication-record-seal-v1"
 # The columns the seal covers: everything lists read. The large texts are covered through
@@ -96,7 +97,14 @@ SEALED_FIELDS = (
 
 
 # Every column the seal reads: what a list must load to check it without a query per row.
-SEAL_INPUTS = (*SEALED_FIELDS, "source_alerts", "co_reviewers", "seal")
+SEAL_INPUTS = (
+    *SEALED_FIELDS,
+    "source_alerts",
+    "co_reviewers",
+    "original_published_on",
+    "legacy_reviews",
+    "seal",
+)
 
 
 def _value(value: Any) -> Any:
@@ -108,13 +116,18 @@ def compute_seal(record: Publication, *, secret: str | None = None) -> str:
     The HMAC of the record's columns, keyed by the site's `SECRET_KEY` (Django's
     `salted_hmac`): a secret of the environment, never in the database. The source alerts and
     the co-reviewers are covered when there are any (so records sealed before they existed
-    stay sound, and adding or removing one in SQL breaks the seal either way).
+    stay sound, and adding or removing one in SQL breaks the seal either way); so are an
+    imported page's original publication date and legacy review lines (`import_site`).
     """
     data = {name: _value(getattr(record, name)) for name in SEALED_FIELDS}
     if record.source_alerts:
         data["source_alerts"] = record.source_alerts
     if record.co_reviewers:
         data["co_reviewers"] = record.co_reviewers
+    if record.original_published_on:
+        data["original_published_on"] = record.original_published_on.isoformat()
+    if record.legacy_reviews:
+        data["legacy_reviews"] = record.legacy_reviews
     return salted_hmac(
         _SEAL_PURPOSE, keys.canonical_json(data), secret=secret, algorithm="sha256"
     ).hexdigest()
@@ -151,8 +164,11 @@ def publication_intact(record: Publication) -> bool:
     the revision it shows still hashes to what the physician signed.
     """
     revision = record.revision
-    return publication_is_sound(record) and (
-        revision.compute_hash() == revision.content_hash == record.content_hash
+    return (
+        publication_is_sound(record)
+        and revision.compute_hash() == revision.content_hash == record.content_hash
+        # The figure files the page loads still hash to the values the physician signed.
+        and snapshot_files_intact(revision.snapshot)
     )
 
 
@@ -268,6 +284,16 @@ def publication_sync(*, article: Article, now: datetime | None = None) -> Public
             now=now,
         )
         return None
+    if not snapshot_files_intact(revision.snapshot):
+        _withdraw_tampered(
+            record,
+            article=article,
+            revision=revision,
+            what=f"A figure file of revision {revision.number} of '{article.slug}' no longer "
+            "matches the hash its approval covers",
+            now=now,
+        )
+        return None
     approval = approval_in_force(revision)
     taken_back_by = None
     if approval is None:
@@ -333,6 +359,8 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
         co_reviewers=co_reviewers,
     )
     context["published_at"] = published_at
+    # An imported page's first publication elsewhere: JSON-LD's datePublished when earlier.
+    context["original_published_on"] = article.original_published_on
     html = str(context["content_html"])
     record = record or Publication(article=article)
     record.revision = revision
@@ -368,6 +396,9 @@ def _write(*, record, article, revision, approval, taken_back_by, now) -> Public
     record.reading_minutes = reading_minutes(revision.snapshot)
     record.source_alerts = alerts
     record.co_reviewers = co_reviewers
+    record.original_published_on = article.original_published_on
+    # Data from the previous site, never a sign-off: kept off the stamp, JSON-LD and attestation.
+    record.legacy_reviews = article.legacy_reviews or []
     record.html = html
     record.json_ld = str(article_json_ld(context))
     record.search_text = _search_text(revision)
@@ -442,6 +473,14 @@ def review_state_of(record: Publication, *, now: datetime) -> ReviewState:
     )
 
 
+def _legacy_reviews(record: Publication) -> list[dict[str, Any]]:
+    """The imported review lines (`import_site`) with their dates as dates, for the template."""
+    return [
+        {"reviewer": line["reviewer"], "date": date.fromisoformat(line["date"])}
+        for line in record.legacy_reviews
+    ]
+
+
 def page_context(record: Publication, *, now: datetime) -> dict[str, Any]:
     """The article template's context, read from the record (no rendering of the content)."""
     return {
@@ -454,6 +493,9 @@ def page_context(record: Publication, *, now: datetime) -> dict[str, Any]:
         "revision_number": None,
         "is_live_revision": True,
         "published_at": record.published_at,
+        "original_published_on": record.original_published_on,
+        # Shown only when the site chose to (SHOW_LEGACY_REVIEWS), read now, not when written.
+        "legacy_reviews": _legacy_reviews(record) if settings.SHOW_LEGACY_REVIEWS else [],
         "updated_at": record.updated_at,
         "show_updated": record.updated_at.date() > record.published_at.date(),
         "reading_minutes": record.reading_minutes,
@@ -466,7 +508,8 @@ def page_context(record: Publication, *, now: datetime) -> dict[str, Any]:
             for a in record.authors
         ],
         "review": review_state_of(record, now=now),
-        "disclaimer": DISCLAIMER,
+        # From the signed snapshot the record shows (loaded with it: no query).
+        "lead_image": lead_image(record.revision.snapshot),
     }
 
 

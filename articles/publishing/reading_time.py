@@ -9,7 +9,8 @@ from typing import Any
 
 WORDS_PER_MINUTE = 200
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
-_PMID_MARKER = re.compile(r"\[PMID:\s*\d+\]", re.IGNORECASE)
+# Citation marks ([PMID:n], [DOI:...], [REF:name]) and figures ([FIGURE:n]) are not words.
+_MARKER = re.compile(r"\[\s*(?:PMID|DOI|REF|FIGURE)\s*:[^\]]{0,300}\]", re.IGNORECASE)
 
 
 class _TextOnly(HTMLParser):
@@ -22,18 +23,21 @@ class _TextOnly(HTMLParser):
 
 
 def html_text(html: str) -> str:
-    """The text of an HTML fragment, citation markers removed."""
+    """The text of an HTML fragment, citation and figure markers removed."""
     parser = _TextOnly()
     parser.feed(html or "")
     parser.close()
-    # Citation markers are read as superscript numbers, not words.
-    return _PMID_MARKER.sub(" ", " ".join(parser.parts))
+    # Citation markers are read as superscript numbers, figure markers as figures: not words.
+    return _MARKER.sub(" ", " ".join(parser.parts))
 
 
 def snapshot_words(snapshot: dict[str, Any]) -> int:
     """The number of words a reader reads in the snapshot (reference list excluded)."""
-    texts = [snapshot.get("title", ""), snapshot.get("standfirst", ""),
-             html_text(snapshot.get("body", ""))]
+    texts = [
+        snapshot.get("title", ""),
+        snapshot.get("standfirst", ""),
+        html_text(snapshot.get("body", "")),
+    ]
     texts += list(snapshot.get("takeaways", []))
     for entry in snapshot.get("faq", []):
         texts += [entry.get("question", ""), html_text(entry.get("answer", ""))]

@@ -121,14 +121,28 @@ def medical_web_page(context: dict[str, Any]) -> dict[str, Any]:
         page["description"] = context["standfirst"]
     if context.get("published_at"):
         page["datePublished"] = _iso(context["published_at"])
+    original = context.get("original_published_on")  # a page imported from a previous site
+    if original and (
+        not context.get("published_at") or original < timezone.localdate(context["published_at"])
+    ):
+        page["datePublished"] = original.isoformat()
     if context.get("updated_at"):
         page["dateModified"] = _iso(context["updated_at"])
+    image = context.get("lead_image")
+    if image:
+        page["primaryImageOfPage"] = {
+            "@type": "ImageObject",
+            "url": absolute_url(image["url"]),
+            "width": image["width"],
+            "height": image["height"],
+        }
     review = context.get("review")
     if review is not None and review.show_stamp:
         signoff = review.signoff
         reviewer = signoff.reviewer
         profile_url = absolute_url(reviewer.get_absolute_url()) if reviewer.is_verified else ""
-        page["lastReviewed"] = _iso(review.last_reviewed_at)
+        # schema.org's lastReviewed is a Date: the day of the signature in the site's time zone.
+        page["lastReviewed"] = timezone.localdate(review.last_reviewed_at).isoformat()
         page["reviewedBy"] = _person(
             signoff.printed_name, credentials=signoff.credentials, url=profile_url
         )

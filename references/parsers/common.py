@@ -45,7 +45,7 @@ _UNSTORABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]+")
 # year (a season, a range such as "Dec-1999 Jan") is kept verbatim, as NLM style prints it.
 # Matched against collapsed text, so no quantifier has to skip spaces around the parts.
 _DATE_RE = re.compile(r"([0-9]+)\b(.*)", re.DOTALL)
-_MONTH_AND_DAY_RE = re.compile(r"([A-Za-z]{3,9}|[0-9]{1,2})(?: [0-9]{1,2})?")
+_MONTH_AND_DAY_RE = re.compile(r"([A-Za-z]{3,9}|[0-9]{1,2})(?: ([0-9]{1,2}))?")
 _DOI_PREFIX_RE = re.compile(r"(?:doi: ?|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
 # Byte-order marks a saved file may start with (Windows editors add them). UTF-8 is the
 # default; a UTF-16 BOM says how to decode the rest.
@@ -110,18 +110,31 @@ def normalise_month(value: str | None) -> str:
 
 
 class PubDate(NamedTuple):
-    """A publication date as NLM style prints it; `problem` says why a year was not taken."""
+    """A publication date as NLM style prints it; `problem` says why a year was not taken.
+
+    `day` is set only when `month` is one of the twelve month abbreviations.
+    """
 
     year: int | None
     month: str = ""
     problem: str = ""
+    day: int | None = None
+
+
+def parse_day(text: str | None, month: str) -> int | None:
+    """The day of the month in "1", "01" or "28" beside a single month; None otherwise."""
+    value = collapse(text)
+    if month not in _MONTHS or not (value.isascii() and value.isdigit()) or len(value) > 2:
+        return None
+    day = int(value)
+    return day if 1 <= day <= 31 else None
 
 
 def split_date(text: str | None) -> PubDate:
     """Split a free-text publication date into (year, month part).
 
     Handles PubMed MedlineDate, ESummary `pubdate` and MEDLINE `DP` values alike:
-    "1998 Feb 28" -> (1998, "Feb"); "2000 Spring-Summer" -> (2000, "Spring-Summer");
+    "1998 Feb 28" -> (1998, "Feb", day 28); "2000 Spring-Summer" -> (2000, "Spring-Summer");
     "1998 Dec-1999 Jan" -> (1998, "Dec-1999 Jan"); "Winter" -> (None, ""). A date starting
     with a number of five or more digits ("99999 Jan") has a year that is not one: no year,
     and a problem.
@@ -137,7 +150,8 @@ def split_date(text: str | None) -> PubDate:
         return PubDate(None)  # a day, perhaps ("12 Jan"): not a year, and nothing to report
     month_and_day = _MONTH_AND_DAY_RE.fullmatch(rest)
     if month_and_day:
-        return PubDate(int(digits), normalise_month(month_and_day.group(1)))
+        month = normalise_month(month_and_day.group(1))
+        return PubDate(int(digits), month, day=parse_day(month_and_day.group(2), month))
     return PubDate(int(digits), rest)
 
 

@@ -29,6 +29,7 @@ from references.parsers.common import (
     link_status,
     normalise_month,
     notice_date,
+    parse_day,
     parse_year,
     split_date,
     strongest_status,
@@ -152,6 +153,7 @@ def _parse_record(element: etree._Element) -> PubmedRecord:
         journal_title=_text(journal.find("Title")) if journal is not None else "",
         year=date.year,
         month=date.month,
+        day=date.day,
         volume=collapse(journal_issue.findtext("Volume")) if journal_issue is not None else "",
         issue=collapse(journal_issue.findtext("Issue")) if journal_issue is not None else "",
         pages=_pages(article.find("Pagination")),
@@ -193,6 +195,7 @@ def _parse_book(element: etree._Element) -> PubmedRecord:
         journal_title=book_title if article_title else "",
         year=date.year,
         month=date.month,
+        day=date.day,
         publication_types=publication_types,
         abstract=_abstract(document.find("Abstract")),
         retracted=is_retracted_type(publication_types),
@@ -213,14 +216,17 @@ def _pub_date(pub_date: etree._Element | None, article: etree._Element | None) -
             month = normalise_month(pub_date.findtext("Month")) or collapse(
                 pub_date.findtext("Season")
             )
-            return date._replace(month=month)
+            return date._replace(month=month, day=parse_day(pub_date.findtext("Day"), month))
     # Ahead-of-print records may carry only the electronic <ArticleDate>.
     if article is not None:
         article_date = article.find("ArticleDate")
         if article_date is not None:
             date = parse_year(article_date.findtext("Year"))
             if date.year is not None:
-                return date._replace(month=normalise_month(article_date.findtext("Month")))
+                month = normalise_month(article_date.findtext("Month"))
+                return date._replace(
+                    month=month, day=parse_day(article_date.findtext("Day"), month)
+                )
             return date
     return PubDate(None)
 
@@ -304,9 +310,7 @@ def _elocation_doi(article: etree._Element) -> str:
     return ""
 
 
-def _notices(
-    citation: etree._Element, publication_types: tuple[str, ...]
-) -> tuple[str, str, str]:
+def _notices(citation: etree._Element, publication_types: tuple[str, ...]) -> tuple[str, str, str]:
     """
     (status, the notice's PMID, the notice's date) from the correction links and the types.
 

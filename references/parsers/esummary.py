@@ -201,6 +201,7 @@ def _record(summary: dict[str, Any]) -> PubmedRecord:
         journal_title=_text(summary, "fulljournalname", where=where),
         year=date.year,
         month=date.month,
+        day=date.day,
         volume=_text(summary, "volume", where=where),
         issue=_text(summary, "issue", where=where),
         pages=_text(summary, "pages", where=where),

@@ -120,6 +120,7 @@ def _record(fields: list[tuple[str, str]], *, position: int, line: int) -> Pubme
         journal_title=first("JT"),
         year=date.year,
         month=date.month,
+        day=date.day,
         volume=first("VI"),
         issue=first("IP"),
         pages=first("PG"),

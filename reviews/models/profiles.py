@@ -23,6 +23,7 @@ IDENTITY_FIELDS = ("user",)
 # withdraws the verification (see `services.reviewer_profile_save`): an admin vouched for the
 # old values, not the new ones.
 CREDENTIAL_FIELDS = (
+    "honorific",
     "printed_name",
     "credentials",
     "licence_number",
@@ -94,9 +95,17 @@ class ReviewerProfile(models.Model):
         related_name="reviewer_profile",
         help_text="The login the reviewer signs with.",
     )
+    honorific = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text='Optional title printed before the name on the public stamp, e.g. "Dr." or '
+        '"Prof.". Leave empty for none. It is copied into each new signature; changing it '
+        "withdraws the verification until another administrator checks it.",
+    )
     printed_name = models.CharField(
         max_length=150,
-        help_text='The name as printed on the public stamp, without credentials: "Jane Roe".',
+        help_text="The name as printed on the public stamp, without title or credentials: "
+        '"Jane Roe".',
     )
     credentials = models.CharField(
         max_length=60,
@@ -277,6 +286,16 @@ class ReviewerProfile(models.Model):
         return reverse("articles:reviewer", kwargs={"slug": self.slug})
 
     def clean(self) -> None:
+        # A sign-off records the name with its honorific in a field as long as `printed_name`.
+        limit = self._meta.get_field("printed_name").max_length
+        if len(self.signing_name) > limit:
+            raise ValidationError(
+                {
+                    "honorific": f"With the title, the name is longer than {limit} characters "
+                    "and would not fit on a signature; shorten the title or the name."
+                },
+                code="signing_name_too_long",
+            )
         if self.user_id is not None and holds_admin_powers(self.user):
             raise ValidationError(
                 {
@@ -287,9 +306,14 @@ class ReviewerProfile(models.Model):
             )
 
     @property
+    def signing_name(self) -> str:
+        """The name a new signature records: the honorific and printed name, "Dr. Jane Roe"."""
+        return " ".join(part for part in (self.honorific.strip(), self.printed_name) if part)
+
+    @property
     def display_name(self) -> str:
-        """The name as the stamp prints it: "Jane Roe, DO"."""
-        return f"{self.printed_name}, {self.credentials}"
+        """The name as the stamp prints it: "Dr. Jane Roe, DO"."""
+        return f"{self.signing_name}, {self.credentials}"
 
     @property
     def is_verified(self) -> bool:

@@ -579,7 +579,7 @@ def _signoff_append(
         revision=revision,
         reviewer=profile,
         signer=user,
-        printed_name=profile.printed_name,
+        printed_name=profile.signing_name,
         credentials=profile.credentials,
         signed_at=now,
         decision=decision,

@@ -24,6 +24,7 @@ INLINES = {
     "takeaways": ["position", "text"],
     "comparisons": ["position", "term", "explanation"],
     "faq_entries": ["position", "question", "answer"],
+    "reference_notes": ["citation", "note"],
 }
 
 

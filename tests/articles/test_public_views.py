@@ -47,7 +47,7 @@ def test_the_article_page_shows_the_live_snapshot_in_reading_order(client):
         "Dana Writer, MPH</a>",
         "<time datetime=",
         "Key takeaways",
-        "<h2>Causes</h2>",
+        '<h2 id="causes">Causes</h2>',
         '<sup class="citation-ref"><a href="#ref-1" id="cite-1-1">1</a></sup>',
         "How it differs",
         "<details>",

@@ -73,9 +73,13 @@ def signed_at(revision_number: int):
 
 
 def expect_stamp_time(stamp, when) -> None:
-    """The stamp's first <time> is the signing time (the page shows it to the second)."""
+    """
+    The stamp's first <time> is the signing time: readers see the day (no clock time by
+    default), the machine-readable value keeps the instant to the second.
+    """
     local = timezone.localtime(when)
-    expect(stamp).to_contain_text(dateformat.format(local, "j F Y, H:i T"))
+    expect(stamp).to_contain_text(f"on {dateformat.format(local, 'j F Y')}.")
+    expect(stamp).not_to_contain_text(dateformat.format(local, "H:i"))
     shown = datetime.fromisoformat(stamp.locator("time").first.get_attribute("datetime"))
     assert shown == local.replace(microsecond=0), (shown, local)
 

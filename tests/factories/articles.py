@@ -40,11 +40,11 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
 
 
 def editors_group() -> Group:
-    """The Editors role as `setup_site` defines it: everything on articles and references."""
+    """The Editors role as `setup_site` defines it: everything on articles, references, figures."""
     group, _ = Group.objects.get_or_create(name="Editors")
     group.permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["articles", "references"]
+            content_type__app_label__in=["articles", "references", "figures"]
         ).exclude(codename__in=["change_review_interval", "delete_topic"])
     )
     return group

@@ -12,6 +12,22 @@ from tests.factories.articles import (
 from tests.factories.reviews import ReviewerProfileFactory
 from tests.public.conftest import approve, publish
 
+# The article's body holds one of every content block (articles/content/blocks.py), so the
+# page-wide checks (the Nu checker, axe) cover each as the public page renders it.
+EVERY_BLOCK_BODY = (
+    "<h2>Causes</h2><p>Often unclear [PMID:29870458].</p>"
+    '<div class="callout callout-urgent"><h3>Call 999 or go to A&amp;E now if:</h3>'
+    "<ul><li>you cannot feel your legs</li></ul></div>"
+    '<div class="callout callout-warning"><h3>Do not take it if:</h3><p>You are pregnant.</p></div>'
+    '<div class="callout callout-info"><p>See a GP if the pain lasts 6 weeks.</p></div>'
+    '<div class="key-facts"><ul><li><strong>1 in 5</strong> adults live with chronic pain '
+    "[PMID:29870458]</li></ul></div>"
+    '<ol class="steps"><li><strong>Assessment.</strong> A first visit.</li>'
+    "<li><strong>Treatment.</strong> Then a plan.</li></ol>"
+    '<div class="call-to-action"><p><a href="https://example.org/book" rel="noopener noreferrer">'
+    "Book an assessment</a></p></div>"
+)
+
 
 def build_public_site() -> dict[str, str]:
     """Create the site; return the path of one page of each public type, by name."""
@@ -21,8 +37,12 @@ def build_public_site() -> dict[str, str]:
     reviewer = ReviewerProfileFactory(printed_name="Rosa Diaz", credentials="MD", bio="Bio.")
     article = ArticleFactory(
         title="What is chronic pain?",
-        body="<h2>Causes</h2><p>Often unclear [PMID:29870458].</p>",
-        topics=[topic], authors=[author], takeaways=2, faq=2, comparisons=2,
+        body=EVERY_BLOCK_BODY,
+        topics=[topic],
+        authors=[author],
+        takeaways=2,
+        faq=2,
+        comparisons=2,
     )
     publish(article, reviewer)
     approve(article.live_revision, reviewer)

@@ -39,8 +39,8 @@ def test_the_article_page_reads_in_order_with_both_bylines_and_the_reading_time(
         'aria-label="Breadcrumb"', "Pain</a>", "<h1>Living with pain</h1>", "Written by",
         f'href="{author.get_absolute_url()}">Dana Writer, MPH</a>', "Medically reviewed by",
         f'href="{reviewer.get_absolute_url()}">Rosa Diaz, MD</a>', "<time datetime=",
-        "3 min read", "Key takeaways", "<details>", 'class="review-stamp"',
-        "Review history of this page", "not a substitute for advice",
+        "3 min read", "Key takeaways", "<details>", "not a substitute for advice",
+        'class="review-stamp"', "Review history of this page",
         "Report a problem with this page",
     ]
     position = page.find("<main")

@@ -79,7 +79,7 @@ def test_json_ld_parses_and_its_review_equals_the_visible_stamp_on_every_article
         reviewed_by = page["reviewedBy"]
         assert f'{reviewed_by["name"]}, {reviewed_by["honorificSuffix"]}' == stamp["name"]
         assert reviewed_by["url"] == settings.SITE_URL + stamp["href"]
-        assert datetime.fromisoformat(page["lastReviewed"]) == _stamp_instant(stamp["signed"])
+        assert page["lastReviewed"] == _stamp_instant(stamp["signed"]).date().isoformat()
     assert "Later Reviewer" in visible_stamp(
         client.get(articles[2].get_absolute_url()).content.decode()
     )["name"]

@@ -123,19 +123,23 @@ def test_hand_checked_nlm_strings(record, expected):
     assert format_nlm(record) == expected
 
 
-def test_collective_author_from_real_record_29963580_is_counted_in_the_six():
+def test_collective_author_from_real_record_29963580_follows_et_al():
+    # Eight people, then the group: six people, "et al.", then the group (NLM), not dropped.
     (record,) = parse_efetch_xml(read("efetch-pubmed-collective-author-29963580.xml"))
     assert format_authors(record.authors) == (
-        "Guo F, Capaldi D, Kirby M, Sheikh K, Svenningsen S, McCormack DG, et al."
+        "Guo F, Capaldi D, Kirby M, Sheikh K, Svenningsen S, McCormack DG, et al.; "
+        "Canadian Respiratory Research Network"
     )
     assert format_authors(record.authors[6:]) == (
         "Fenster A, Parraga G; Canadian Respiratory Research Network"
     )
 
 
-def test_demo_consensus_statement_with_group_after_eight_people_is_truncated():
+def test_demo_consensus_statement_keeps_its_group_after_et_al():
     assert format_authors(DEMO["28249076"].authors) == (
-        "Sanacora G, Frye MA, McDonald W, Mathew SJ, Turner MS, Schatzberg AF, et al."
+        "Sanacora G, Frye MA, McDonald W, Mathew SJ, Turner MS, Schatzberg AF, et al.; "
+        "American Psychiatric Association (APA) Council of Research Task Force on Novel "
+        "Biomarkers and Treatments"
     )
 
 

@@ -35,7 +35,9 @@ def test_pmid_is_unique():
 
 def test_manual_entry_needs_a_url():
     citation = Citation(pmid=None, title="A guideline", source=Citation.Source.MANUAL)
-    with pytest.raises(ValidationError, match="needs a PMID or, for a manual entry, a URL"):
+    with pytest.raises(
+        ValidationError, match="needs a PMID, a DOI found on Crossref or, for a manual entry, a URL"
+    ):
         citation.full_clean()
     with pytest.raises(IntegrityError), transaction.atomic():
         citation.save()

@@ -14,6 +14,7 @@ list items named as such (the physician's review screen).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,22 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from articles.content.blocks import block_kind
 from reviews.checks import html_paragraphs
 
 _BLOCK_START = re.compile(
-    r"(?=<(?:p|h[1-6]|li|ul|ol|table|thead|tbody|tr|blockquote|figure|figcaption|hr)\b)", re.I
+    r"(?=<(?:p|h[1-6]|li|ul|ol|table|thead|tbody|tr|blockquote|figure|figcaption|hr|div)\b)", re.I
 )
 _WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def _source_id(citation: dict[str, Any]) -> str:
+    """How the diff names a reference's source: its PMID, else its DOI, else its address."""
+    if citation.get("pmid"):
+        return f"PMID {citation['pmid']}"
+    if citation.get("doi"):
+        return f"DOI {citation['doi']}"
+    return f"web page {citation.get('url') or 'without an address'}"
 
 
 def snapshot_lines(snapshot: dict[str, Any]) -> list[str]:
@@ -35,18 +46,49 @@ def snapshot_lines(snapshot: dict[str, Any]) -> list[str]:
     lines += [f"Key takeaway: {text}" for text in snapshot.get("takeaways", [])]
     body = _BLOCK_START.sub("\n", snapshot.get("body", ""))
     lines += [f"Body: {line.strip()}" for line in body.splitlines() if line.strip()]
+    lines += figure_lines(snapshot)
     for item in snapshot.get("comparisons", []):
         lines.append(f"Comparison: {item.get('term', '')}: {item.get('explanation', '')}")
     for entry in snapshot.get("faq", []):
         lines.append(f"FAQ question: {entry.get('question', '')}")
         lines.append(f"FAQ answer: {entry.get('answer', '')}")
     for number, citation in enumerate(snapshot.get("citations", []), start=1):
-        pmid = citation.get("pmid") or "none"
-        lines.append(f"Reference {number}: {citation.get('text', '')} (PMID {pmid})")
+        lines.append(f"Reference {number}: {citation.get('text', '')} ({_source_id(citation)})")
+        if citation.get("note"):
+            lines.append(f"Reference {number} note: {citation['note']}")
+    if snapshot.get("disclaimer"):
+        lines.append(f"Page disclaimer: {snapshot['disclaimer']}")
+    return lines
+
+
+def figure_lines(snapshot: dict[str, Any]) -> list[str]:
+    """
+    What the snapshot records of each figure, one line per thing a physician approves: the
+    image (its format, size and SHA-256, and a fingerprint of every size made of it, so a
+    different image always shows as a changed line), its alt text, caption and credit.
+    """
+    lines = []
+    for figure in snapshot.get("figures") or ():
+        number = figure.get("id")
+        hashes = [figure.get("sha256", "")]
+        hashes += [item.get("sha256", "") for item in figure.get("renditions") or ()]
+        sizes = hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:16]
+        credit = figure.get("credit", "")
+        if figure.get("credit_url"):
+            credit += f" <{figure['credit_url']}>"
+        lines += [
+            f"Figure {number} image: {str(figure.get('format', '')).upper()}, "
+            f"{figure.get('width')} × {figure.get('height')} px, SHA-256 "
+            f"{figure.get('sha256', '')} (all sizes {sizes})",
+            f"Figure {number} alt text: {figure.get('alt', '')}",
+            f"Figure {number} caption: {figure.get('caption', '')}",
+            f"Figure {number} credit: {credit} ({figure.get('licence', '')})",
+        ]
     return lines
 
 
 _LEADING_TAG = re.compile(r"^\s*<([a-z0-9]+)\b", re.I)
+_LEADING_CLASS = re.compile(r'^\s*<(?:div|ol) class="([^"]*)"', re.I)
 # How a block of the body is shown in the text diff; a paragraph is shown as plain text.
 _BLOCK_PREFIX = {
     **{f"h{level}": "Heading: " for level in range(1, 7)},
@@ -66,6 +108,11 @@ def _body_text_lines(html: str) -> list[str]:
     lines = []
     for block in _BLOCK_START.sub("\n", html or "").split("\n"):
         tag = _LEADING_TAG.match(block)
+        classes = _LEADING_CLASS.match(block)
+        kind = block_kind(tag.group(1), classes.group(1)) if tag and classes else None
+        if kind is not None:
+            # A content block is named on its own line, so changing its kind shows in the diff.
+            lines.append(f"Block: {kind.label}")
         separator = " | " if tag and tag.group(1).lower() == "tr" else " "
         text = separator.join(html_paragraphs(block))
         if text:
@@ -81,6 +128,7 @@ def visible_lines(snapshot: dict[str, Any]) -> list[str]:
     lines = [f"Title: {snapshot.get('title', '')}", f"Standfirst: {snapshot.get('standfirst', '')}"]
     lines += [f"Key takeaway: {text}" for text in snapshot.get("takeaways", [])]
     lines += _body_text_lines(snapshot.get("body", ""))
+    lines += figure_lines(snapshot)
     for item in snapshot.get("comparisons", []):
         term, explanation = (
             _visible_text(str(item.get(key, ""))) for key in ("term", "explanation")
@@ -90,8 +138,11 @@ def visible_lines(snapshot: dict[str, Any]) -> list[str]:
         lines.append(f"FAQ question: {_visible_text(str(entry.get('question', '')))}")
         lines.append(f"FAQ answer: {_visible_text(str(entry.get('answer', '')))}")
     for number, citation in enumerate(snapshot.get("citations", []), start=1):
-        pmid = citation.get("pmid") or "none"
-        lines.append(f"Reference {number}: {citation.get('text', '')} (PMID {pmid})")
+        lines.append(f"Reference {number}: {citation.get('text', '')} ({_source_id(citation)})")
+        if citation.get("note"):
+            lines.append(f"Reference {number} note: {citation['note']}")
+    if snapshot.get("disclaimer"):
+        lines.append(f"Page disclaimer: {snapshot['disclaimer']}")
     return lines
 
 

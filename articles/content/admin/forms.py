@@ -4,6 +4,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from articles.content.admin.figure_picker import FigurePickerWidget
+from articles.content.figures import body_figures_validate
 from articles.content.models import Article, FAQEntry
 from articles.content.sanitize import sanitize_answer
 from articles.content.services import (
@@ -24,7 +26,15 @@ def rich_text_widget() -> forms.Widget:
     """
     from ckeditor.widgets import CKEditorWidget
 
-    return CKEditorWidget(config_name="health")
+    from articles.content.blocks import SANITIZER_CLASSES
+
+    widget = CKEditorWidget(config_name="health")
+    # CKEditor's content filter would drop the content blocks' classes before the server's
+    # sanitiser (the one that decides) ever sees them: allow exactly the sanitiser's classes.
+    widget.config["extraAllowedContent"] = ";".join(
+        f"{tag}({','.join(sorted(names))})" for tag, names in sorted(SANITIZER_CLASSES.items())
+    )
+    return widget
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -33,7 +43,8 @@ class ArticleAdminForm(forms.ModelForm):
 
     - someone else saved the article since this form was loaded (hidden `expected_version`);
       the posted text stays in the form so the editor can copy it;
-    - a `[PMID:n]` marker is malformed, or PubMed cannot be reached for an unknown PMID.
+    - a citation marker is malformed or names an unknown source, or PubMed (Crossref) cannot
+      be reached for an unknown PMID (DOI).
 
     PubMed is asked before the admin's transaction opens (`ArticleAdmin.changeform_view` calls
     `article_citations_prefetch` and hands its problem over as `citations_problem`); the form
@@ -61,10 +72,19 @@ class ArticleAdminForm(forms.ModelForm):
             "body": rich_text_widget(),
             "standfirst": forms.Textarea(attrs={"rows": 3}),
         }
+        # Every kind of citation marker (set here rather than on the model: no migration).
+        help_texts = {
+            "body": "The article. Cite a source after the claim: [PMID:12345678] for a PubMed "
+            "record, [DOI:10.1097/AAP.0000000000000808] for a paper with a DOI but no PMID, "
+            "[REF:name] for a web page or other source given that marker name under Citations. "
+            "Pasted PubMed and doi.org links become markers. Every image needs alt text.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["expected_version"].initial = self.instance.version
+        # "Insert a figure from the library" under the body's editor.
+        self.fields["body"].widget = FigurePickerWidget(self.fields["body"].widget)
         self.citations = []
 
     def clean_body(self):
@@ -88,6 +108,11 @@ class ArticleAdminForm(forms.ModelForm):
         elif "body" in cleaned:
             try:
                 self.citations = article_citations_ensure(body=cleaned["body"], client=OFFLINE)
+            except ValidationError as error:
+                self.add_error("body", error)
+        if "body" in cleaned:
+            try:
+                body_figures_validate(cleaned["body"])
             except ValidationError as error:
                 self.add_error("body", error)
         return cleaned

@@ -307,6 +307,14 @@ class Article(models.Model):
         help_text="The article. Cite a source by typing [PMID:12345678] after the claim; "
         "every image needs alt text.",
     )
+    disclaimer = models.TextField(
+        "Page disclaimer",
+        blank=True,
+        max_length=1000,
+        help_text="Plain text shown in place of the site's standard medical disclaimer on this "
+        "page only (for example, for a page about a treatment only some patients can have). "
+        "Leave empty for the standard one. Part of what the physician signs.",
+    )
     article_type = models.CharField(
         max_length=32,
         choices=ArticleType.choices,
@@ -357,6 +365,22 @@ class Article(models.Model):
         editable=False,
         help_text="Logins that saved the draft since its last revision (moved into the next "
         "revision, so that none of them approves it).",
+    )
+    # Brought across from a previous site (`manage.py import_site`): outside the signed
+    # snapshot, like the dates, because a physician here neither wrote nor checked them.
+    original_published_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the page was first published on the site it was brought across from. "
+        'Shown as "First published" and given to search engines as the publication date.',
+    )
+    legacy_reviews = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Reviews the previous site claimed, as imported text "
+        '([{"reviewer": "Name, credentials", "date": "YYYY-MM-DD"}]). Never a sign-off: shown '
+        "only when the site enables it, marked as before this site's signed reviews.",
     )
 
     objects = ArticleQuerySet.as_manager()
@@ -432,6 +456,40 @@ class Comparison(models.Model):
 
     def __str__(self):
         return self.term
+
+
+class ReferenceNote(models.Model):
+    """
+    A short note shown after one reference in this page's reference list, e.g. "Multi-society
+    consensus guidelines": part of the signed content, so the physician reviews it.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reference_notes")
+    citation = models.ForeignKey(
+        "references.Citation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A source the page cites.",
+    )
+    note = models.CharField(
+        max_length=160,
+        help_text='What the reader should know about this source, e.g. "Multi-society '
+        'consensus guidelines" or "Large randomised trial, 2,000 patients".',
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "citation"],
+                name="referencenote_one_per_source",
+                violation_error_message="This page already has a note on that source.",
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="referencenote_not_blank"),
+        ]
+
+    def __str__(self):
+        return self.note
 
 
 class SlugRedirect(models.Model):

@@ -17,6 +17,7 @@ second run finds the demo articles and does nothing.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from django.utils import timezone
 
 from articles.content.models import Article, Contributor, Topic
 from articles.content.services import article_create, article_update, revision_create
+from articles.demo.drawings import DRAWINGS
 from articles.management.commands.setup_site import (
     DEMO_USERS,
     EDITORS,
@@ -40,6 +42,7 @@ from articles.management.commands.setup_site import (
     roles_update,
 )
 from articles.publishing.workflow import article_publish
+from figures.services import figure_create
 from references.models import Citation
 from references.parsers import parse_efetch_xml
 from references.services import citations_import_records
@@ -133,8 +136,12 @@ class Command(BaseCommand):
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"first_name": first, "last_name": last, "is_staff": True,
-                      "email": f"{username}@example.com"},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "email": f"{username}@example.com",
+            },
         )
         if created:
             user.set_password(PASSWORDS[username])
@@ -156,10 +163,11 @@ class Command(BaseCommand):
         reviewers = {}
         earliest = now - timedelta(days=800)
         for row in rows:
-            first, _, last = row["printed_name"].removeprefix("Dr. ").partition(" ")
+            first, _, last = row["printed_name"].partition(" ")
             user = self.user(row["username"], first=first, last=last, group=REVIEWERS)
             profile = ReviewerProfile(
                 user=user,
+                honorific=row.get("honorific", ""),
                 printed_name=row["printed_name"],
                 credentials=row["credentials"],
                 specialty=row["specialty"],
@@ -202,7 +210,8 @@ class Command(BaseCommand):
                 "title": item["title"],
                 "slug": item["slug"],
                 "standfirst": item["standfirst"],
-                "body": item["body"],
+                "body": self.with_figures(item, editor),
+                "disclaimer": item.get("disclaimer", ""),
                 "article_type": item["article_type"],
                 "featured": item.get("featured", False),
                 "topics": article_topics,
@@ -231,6 +240,7 @@ class Command(BaseCommand):
                     attested=True,
                     expected_hash=revision.content_hash,
                 )
+
             return action
 
         def publish():
@@ -277,10 +287,30 @@ class Command(BaseCommand):
             raise ValueError(f"Unknown demo state {state!r} for {item['slug']}")
         return steps
 
+    def with_figures(self, item, editor) -> str:
+        """
+        The item's body with each `[FIGURE:key]` turned into a figure of the library: the
+        drawing is uploaded through the editors' own service (checked, given renditions).
+        """
+        body = item["body"]
+        for figure in item.get("figures", []):
+            png = DRAWINGS[figure["drawing"]]()
+            stored = figure_create(
+                image=io.BytesIO(png),
+                data={
+                    "alt_text": figure["alt"],
+                    "caption": figure["caption"],
+                    "credit": figure["credit_text"],
+                    "credit_url": figure["credit_url"],
+                    "licence": figure.get("licence", "original"),
+                },
+                user=editor,
+            )
+            body = body.replace(f"[FIGURE:{figure['key']}]", f"[FIGURE:{stored.pk}]")
+        return body
+
     def report(self, content):
-        statuses = dict(
-            Article.objects.with_status().values_list("slug", "status")
-        )
+        statuses = dict(Article.objects.with_status().values_list("slug", "status"))
         self.stdout.write(self.style.SUCCESS("Demo content loaded:"))
         for item in content["articles"]:
             status = statuses.get(item["slug"], "?")

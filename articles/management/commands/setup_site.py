@@ -30,9 +30,9 @@ def role_permissions() -> dict[str, list[Permission]]:
     """
     The permissions of each editorial role.
 
-    Editors write, send for review and publish: everything on articles and references, and
-    view access to the review records. They never get `reviews.sign_revision` (and the signing
-    service refuses anyone without a verified reviewer profile in any case).
+    Editors write, send for review and publish: everything on articles, references and
+    figures, and view access to the review records. They never get `reviews.sign_revision`
+    (and the signing service refuses anyone without a verified reviewer profile in any case).
     Reviewers read articles, references and review records and sign through the review screen
     (`reviews.sign_revision`); whether a given reviewer may sign a given revision is decided by
     the signing service (verified profile, separation of duties). They cannot edit or publish.
@@ -48,10 +48,10 @@ def role_permissions() -> dict[str, list[Permission]]:
         content_type__app_label="articles", codename="delete_topic"
     )
     editable = Permission.objects.filter(
-        content_type__app_label__in=["articles", "references"]
+        content_type__app_label__in=["articles", "references", "figures"]
     ).exclude(pk__in=policy_perms)
     viewable = Permission.objects.filter(
-        content_type__app_label__in=["articles", "references", "reviews"],
+        content_type__app_label__in=["articles", "references", "reviews", "figures"],
         codename__startswith="view_",
     )
     reviewer_extra = Permission.objects.filter(

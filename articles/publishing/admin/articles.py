@@ -15,6 +15,7 @@ from articles.content.models import (
     Comparison,
     Contributor,
     FAQEntry,
+    ReferenceNote,
     RevisionCitation,
     SlugRedirect,
     Takeaway,
@@ -115,6 +116,18 @@ class FAQEntryInline(admin.StackedInline):
     verbose_name_plural = "FAQ (after the comparisons)"
 
 
+class ReferenceNoteInline(admin.StackedInline):
+    model = ReferenceNote
+    fields = ["citation", "note"]
+    autocomplete_fields = ["citation"]
+    extra = 0
+    verbose_name = "note on a reference"
+    verbose_name_plural = (
+        'Notes on references (shown after the reference, e.g. "Multi-society consensus '
+        'guidelines"; a note on a source the body does not cite is not shown)'
+    )
+
+
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     """
@@ -137,13 +150,14 @@ class ArticleAdmin(admin.ModelAdmin):
 
     form = ArticleAdminForm
     change_form_template = "admin/articles/article/change_form.html"
-    inlines = [TakeawayInline, ComparisonInline, FAQEntryInline]
+    inlines = [TakeawayInline, ComparisonInline, FAQEntryInline, ReferenceNoteInline]
     fieldsets = [
         (
             "Page header",
             {"fields": ["topics", "title", "slug", "standfirst", "authors", "expected_version"]},
         ),
         ("Body", {"fields": ["body"]}),
+        ("Page disclaimer", {"fields": ["disclaimer"], "classes": ["collapse"]}),
         ("Listing", {"fields": ["article_type", "featured"]}),
         ("Medical review flag", {"fields": ["needs_review", "needs_review_reason"]}),
     ]

@@ -22,7 +22,14 @@ from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from articles.content.models import Article, ArticleRevision, Comparison, FAQEntry, Takeaway
+from articles.content.models import (
+    Article,
+    ArticleRevision,
+    Comparison,
+    FAQEntry,
+    ReferenceNote,
+    Takeaway,
+)
 from articles.content.permissions import can_preview
 from articles.content.services import clean_body
 from articles.content.snapshot import build_snapshot, content_hash
@@ -57,6 +64,7 @@ class UnsavedArticle:
         self.takeaways = _Rows(parts.get("takeaways", ()))
         self.faq_entries = _Rows(parts.get("faq_entries", ()))
         self.comparisons = _Rows(parts.get("comparisons", ()))
+        self.reference_notes = _Rows(parts.get("reference_notes", ()))
 
     def __getattr__(self, name):
         return getattr(self._article, name)
@@ -90,10 +98,15 @@ def _kept_rows(formset) -> list:
         for form in formset.forms
         if id(form) not in deleted and (form.instance.pk is not None or form.has_changed())
     ]
-    return sorted(rows, key=lambda row: (row.position, row.pk is None, row.pk or 0))
+    return sorted(rows, key=lambda row: (getattr(row, "position", 0), row.pk is None, row.pk or 0))
 
 
-PARTS = {Takeaway: "takeaways", FAQEntry: "faq_entries", Comparison: "comparisons"}
+PARTS = {
+    Takeaway: "takeaways",
+    FAQEntry: "faq_entries",
+    Comparison: "comparisons",
+    ReferenceNote: "reference_notes",
+}
 
 
 def _errors(form, formsets) -> list[str]:

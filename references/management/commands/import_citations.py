@@ -1,4 +1,5 @@
-"""manage.py import_citations: store citations from PubMed by PMID, or from a PubMed file.
+"""manage.py import_citations: store citations from PubMed by PMID, or from a PubMed file, or
+from a saved Crossref `/works/{doi}` response (a paper cited by DOI).
 
 A file is read whole and every record validated before anything is stored. A file that cannot
 be parsed stores nothing. A record that cannot be stored (a DOI longer than 255 characters, a
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from tqdm import tqdm
 
+from references.crossref import CrossrefError, crossref_message_type, parse_works
 from references.markers import pmids_from_text
 from references.models import Citation
 from references.parsers import parse_any
@@ -25,6 +28,7 @@ from references.services import (
     CitationsUnavailable,
     citations_ensure,
     citations_import_records,
+    citations_import_works,
     citations_validate_records,
     pubmed_client_from_settings,
 )
@@ -37,8 +41,9 @@ class Command(BaseCommand):
 
     help = (
         "Import citations: PMIDs (or PubMed links) as arguments are fetched from PubMed; "
-        "--file imports a saved EFetch XML, MEDLINE (.nbib) or ESummary JSON file without "
-        "network. Every record of the file is checked first: a malformed file stores nothing; "
+        "--file imports a saved EFetch XML, MEDLINE (.nbib) or ESummary JSON file, or a "
+        "Crossref /works JSON response, without network. Every record of the file is "
+        "checked first: a malformed file stores nothing; "
         "records that cannot be stored are listed on stderr and, unless --skip-invalid is "
         "given, nothing is stored. The command exits with status 1 whenever a record was "
         "not imported."
@@ -48,7 +53,9 @@ class Command(BaseCommand):
         """PMIDs as positional arguments, or --file."""
         parser.add_argument("pmids", nargs="*", help="PMIDs or PubMed URLs to fetch.")
         parser.add_argument(
-            "--file", type=Path, help="A PubMed EFetch XML, MEDLINE or ESummary JSON file."
+            "--file",
+            type=Path,
+            help="A PubMed EFetch XML, MEDLINE or ESummary JSON file, or a Crossref work JSON.",
         )
         parser.add_argument(
             "--skip-invalid",
@@ -85,6 +92,9 @@ class Command(BaseCommand):
             data = path.read_bytes()
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+        if crossref_message_type(data):
+            self._import_crossref(path, data)
+            return
         try:
             # The whole file is parsed before anything is stored: a malformed file stores nothing.
             records = parse_any(data)
@@ -125,6 +135,25 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{path.name}: {len(problems)} record(s) were not imported (listed above)."
             )
+
+    def _import_crossref(self, path: Path, data: bytes) -> None:
+        """A saved Crossref response: all of its works are stored, or none."""
+        try:
+            works = parse_works(data)
+            result = citations_import_works(works=works)
+        except CrossrefError as exc:
+            raise CommandError(f"{path.name}: {exc} Nothing was imported.") from exc
+        except ValidationError as exc:
+            raise CommandError(
+                f"{path.name}: {' '.join(exc.messages)} Nothing was imported."
+            ) from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {len(works)} Crossref work(s) from {path.name}: "
+                f"{len(result.created)} new, {len(result.updated)} updated, "
+                f"{len(result.unchanged)} unchanged."
+            )
+        )
 
     def _fetch(self, values: list[str], *, disable: bool) -> None:
         pmids, invalid = pmids_from_text(" ".join(values))

@@ -1,0 +1,1 @@
+"""The figure library: images (charts, infographics) with alt text, caption and credit."""
