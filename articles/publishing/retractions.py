@@ -65,15 +65,20 @@ def notice_sentence(status: str, date_text: str) -> str:
     return f"{NOTICE_TEXT[status]}{' ' + date_text if date_text else ''}."
 
 
+def _source_key(pmid: str | None, doi: str | None) -> str:
+    """How a reference is matched to its citation: by PMID, else by DOI (a Crossref-only paper)."""
+    return f"pmid:{pmid}" if pmid else f"doi:{(doi or '').lower()}"
+
+
 def source_alerts_of(revision: ArticleRevision, approval: SignOff | None) -> list[dict]:
     """
     The sources `revision` cites under a notice that `approval` (the approval in force, if any)
     did not see: recorded after it was signed. In the page's reference order.
     """
     numbers = {
-        str(citation.get("pmid")): number
+        _source_key(citation.get("pmid"), citation.get("doi")): number
         for number, citation in enumerate(revision.snapshot.get("citations", []), start=1)
-        if citation.get("pmid")
+        if citation.get("pmid") or citation.get("doi")
     }
     noticed = (
         Citation.objects.with_notice()
@@ -88,12 +93,13 @@ def source_alerts_of(revision: ArticleRevision, approval: SignOff | None) -> lis
             and citation.retraction_recorded_at is not None
             and citation.retraction_recorded_at <= approval.signed_at
         )
-        if seen or citation.pmid not in numbers:
+        key = _source_key(citation.pmid, citation.doi)
+        if seen or key not in numbers:
             continue
         date_text = notice_date_text(citation.retraction_date)
         alerts.append(
             {
-                "number": numbers[citation.pmid],
+                "number": numbers[key],
                 "pmid": citation.pmid,
                 "doi": citation.doi,
                 "status": citation.retraction_status,
@@ -144,8 +150,9 @@ def source_alerts_apply(*, citation_ids, now: datetime | None = None) -> list[Ar
 
 def _reason(alert: dict) -> str:
     notice = f" (notice: PMID {alert['notice_pmid']})" if alert.get("notice_pmid") else ""
+    source = f"PMID {alert['pmid']}" if alert.get("pmid") else f"DOI {alert.get('doi')}"
     return (
-        f"Reference {alert['number']} (PMID {alert['pmid']}): {alert['text']}{notice} Replace "
+        f"Reference {alert['number']} ({source}): {alert['text']}{notice} Replace "
         "or remove it, or confirm it, and send the page for a physician's review."
     )
 
@@ -182,7 +189,10 @@ def _flag(article: Article, alerts: list[dict], *, now: datetime) -> bool:
         article=article,
         revision=article.live_revision,
         message=f"'{article.slug}' flagged for medical review: " + " ".join(new or reasons),
-        data={"pmids": [alert["pmid"] for alert in alerts], "review_requested": not open_request},
+        data={
+            "pmids": [alert["pmid"] or alert["doi"] for alert in alerts],
+            "review_requested": not open_request,
+        },
         now=now,
     )
     return True

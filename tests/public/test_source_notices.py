@@ -240,3 +240,35 @@ def test_the_review_screen_names_the_notice_and_its_source_on_the_reference(clie
         "(reported by PubMed)" in html
     )
     assert "Sent for review by the site" in html
+
+
+def test_a_retraction_of_a_paper_cited_by_doi_only_reaches_its_reference(client):
+    """A Crossref-only source (no PMID) is matched to its reference number by its DOI."""
+    import copy
+    import json
+
+    from references.services import OFFLINE, citations_ensure_dois
+    from tests.references.test_cite_by_doi import DOI, WORK, crossref, ok
+
+    lookup, _ = crossref(ok())
+    citations_ensure_dois(dois=[DOI], client=lookup)
+    CitationFactory(pmid="1000001")
+    article = ArticleFactory(title="Cites two", body=f"<p>One [PMID:1000001]. Two [DOI:{DOI}].</p>")
+    publish(article)
+    retracted = copy.deepcopy(json.loads(WORK))
+    retracted["message"]["updated-by"].append(
+        {
+            "updated": {"date-parts": [[2019, 5, 2]]},
+            "DOI": "10.5555/jspr.2019.retraction",
+            "type": "retraction",
+            "source": "publisher",
+            "label": "Retraction",
+        }
+    )
+    refresh, _ = crossref(ok(json.dumps(retracted).encode()))
+    citations_refresh(client=OFFLINE, now=timezone.now(), crossref=refresh)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert stamp_status(client, article) == "under-review"
+    assert "Reference 2</a>: This source was retracted on 2 May 2019." in html
+    article.refresh_from_db()
+    assert f"Reference 2 (DOI {DOI})" in article.needs_review_reason
