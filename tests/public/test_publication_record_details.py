@@ -7,7 +7,7 @@ at the instant of the sync).
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import lxml.html
 import pytest
@@ -219,3 +219,59 @@ def test_a_withdrawal_tells_the_caches_which_page_went():
     finally:
         publication_changed.disconnect(receiver)
     assert told and all(item is not None and item.pk == article.pk for item in told)
+
+
+def _imported_live_page():
+    """A page brought across from a previous site, then signed and published here."""
+    article = ArticleFactory(
+        original_published_on=date(2019, 3, 3),
+        legacy_reviews=[{"reviewer": "Dana Whitfield, MD", "date": "2021-06-12"}],
+    )
+    make_live(article)
+    return article
+
+
+def test_the_seal_covers_an_imported_pages_original_date_and_old_review_lines():
+    article = _imported_live_page()
+    assert publication_is_sound(Publication.objects.get(article=article))
+    Publication.objects.filter(article=article).update(original_published_on=date(2010, 1, 1))
+    assert not publication_is_sound(Publication.objects.get(article=article))
+    Publication.objects.filter(article=article).update(
+        original_published_on=date(2019, 3, 3),
+        legacy_reviews=[{"reviewer": "Someone Else, MD", "date": "2021-06-12"}],
+    )
+    assert not publication_is_sound(Publication.objects.get(article=article))
+
+
+def test_an_imported_pages_past_is_read_from_its_record_and_old_lines_only_when_enabled(
+    client, settings
+):
+    article = _imported_live_page()
+    settings.SHOW_LEGACY_REVIEWS = False
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert 'First published <time datetime="2019-03-03">3 March 2019</time>' in html
+    assert "Dana Whitfield" not in html
+    settings.SHOW_LEGACY_REVIEWS = True
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert (
+        'Reviewed by Dana Whitfield, MD on <time datetime="2021-06-12">12 June 2021</time> '
+        "(before this site's signed reviews)"
+    ) in html
+
+
+def test_an_imported_pages_original_date_is_its_json_ld_publication_date(client):
+    article = _imported_live_page()
+    page = medical_web_page(client.get(article.get_absolute_url()).content.decode())
+    assert page["datePublished"] == "2019-03-03"
+
+
+def test_json_ld_last_reviewed_is_the_day_the_physician_signed_not_the_day_it_was_written(
+    client,
+):
+    from tests.public.conftest import publish
+
+    article = ArticleFactory()
+    signed = timezone.now() - timedelta(days=40)
+    publish(article, now=signed)
+    page = medical_web_page(client.get(article.get_absolute_url()).content.decode())
+    assert page["lastReviewed"] == timezone.localdate(signed).isoformat()

@@ -77,7 +77,10 @@ def test_a_decided_request_is_not_signed_again_by_the_service(revision, reviewer
     with pytest.raises(SignOffRefused) as refused:
         sign(revision, ReviewerProfileFactory(), password)
     assert refused.value.code == "already_decided"
-    assert "already decided (approved)" in refused.value.message
+    assert refused.value.message == (
+        "This review request was already decided (approved); nothing was signed. Send the "
+        "revision for review again to sign a new decision."
+    )
     assert list(SignOff.objects.values_list("pk", flat=True)) == [first.pk]
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.SIGNATURE_FAILED, data__code="already_decided"
