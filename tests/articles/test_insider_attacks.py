@@ -331,6 +331,10 @@ def test_a_profile_re_pointed_in_sql_cannot_sign_and_is_named():
     with pytest.raises(SignOffRefused) as info:
         sign(revision, reviewer=roe)
     assert info.value.code == "identity"
+    assert info.value.message == (
+        "This reviewer profile has signed with another login before; nothing can be signed "
+        "with it until a site administrator investigates."
+    )
     assert SignOff.objects.filter(reviewer=roe).count() == 1
     # Nothing was signed with the other login: the records pass.
     out = StringIO()
