@@ -66,6 +66,7 @@ ARTICLE_FIELDS = (
     "needs_review",
     "needs_review_reason",
     "disclaimer",
+    "search_description",
     # A page brought across from a previous site (`import_site`); not on the editors' form.
     "original_published_on",
     "legacy_reviews",

@@ -76,6 +76,8 @@ def build_snapshot(article: Article, citations: Iterable[Citation]) -> dict[str,
     # A page's own disclaimer, like the figures below, is a key only when there is one.
     if article.disclaimer:
         snapshot["disclaimer"] = article.disclaimer
+    if article.search_description:
+        snapshot["search_description"] = article.search_description
     # Only a body with figures has the key, so the snapshots (and hashes) of revisions made
     # before figures existed, or without any, stay exactly as they were.
     figures = snapshot_figures(body)

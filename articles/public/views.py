@@ -24,7 +24,7 @@ from articles.content.permissions import can_preview
 from articles.public import cards, freshness, selectors
 from articles.publishing import selectors as publishing_selectors
 from articles.publishing.models import Publication
-from articles.publishing.presentation import article_page_context
+from articles.publishing.presentation import article_page_context, meta_description
 from articles.publishing.publication import (
     RENDER_VERSION,
     page_context,
@@ -163,6 +163,8 @@ def article_detail(request, slug):
             return _under_review(request)
         record = selectors.publication_get_public(slug=fresh.slug, now=now)
     context = page_context(record, now=now)
+    # From the signed snapshot the record shows (loaded with it: no query).
+    context["meta_description"] = meta_description(record.revision.snapshot)
     review = context["review"]
     if review.withdrawn:
         raise Http404("This page is withdrawn until its medical review is renewed")

@@ -62,6 +62,12 @@ def _srcset(files: list[dict[str, Any]]) -> str:
     return ", ".join(f"{public_url(f['sha256'], f['format'])} {int(f['width'])}w" for f in files)
 
 
+def meta_description(snapshot: dict[str, Any]) -> str:
+    """What search engines and link previews show: the signed search description, else the
+    standfirst."""
+    return snapshot.get("search_description") or snapshot.get("standfirst", "")
+
+
 def lead_image(snapshot: dict[str, Any]) -> dict[str, Any] | None:
     """
     The page's first figure as search engines and link previews show it (`og:image`, JSON-LD
@@ -234,6 +240,7 @@ def article_page_context(
             "topics": page_topics(article),
             "authors": byline_authors(article),
             "lead_image": lead_image(revision.snapshot),
+            "meta_description": meta_description(revision.snapshot),
         }
     )
     return context

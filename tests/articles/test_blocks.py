@@ -151,3 +151,55 @@ def test_a_reference_note_is_signed_shown_and_in_the_diff(client):
     publish(article)
     html = client.get(article.get_absolute_url()).content.decode()
     assert '<span class="reference-note">Multi-society consensus guidelines</span>' in html
+
+
+@pytest.mark.django_db
+def test_a_search_description_is_signed_shown_to_search_engines_and_in_the_diff(client):
+    editor = EditorFactory()
+    article = ArticleFactory(standfirst="The standfirst.")
+    before = revision_create(article=article, user=editor)
+    assert "search_description" not in before.snapshot
+    publish(article)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert '<meta name="description" content="The standfirst.">' in html
+
+    article.search_description = "Ketamine for pain: what the evidence says."
+    article.save(update_fields=["search_description"])
+    after = revision_create(article=article, user=editor)
+    assert after.snapshot["search_description"] == "Ketamine for pain: what the evidence says."
+    added = [
+        str(line.html)
+        for line in diff_visible_text(before.snapshot, after.snapshot)
+        if line.kind == "added"
+    ]
+    assert any("Search description" in text for text in added)
+    publish(article)
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert '<meta name="description" content="Ketamine for pain: what the evidence says.">' in html
+    assert 'property="og:description" content="Ketamine for pain: what the evidence says."' in html
+
+
+@pytest.mark.django_db
+def test_the_admin_saves_the_page_disclaimer_and_search_description(client):
+    from django.urls import reverse
+
+    from articles.models import Article
+    from tests.articles.test_admin import form_data
+
+    client.force_login(EditorFactory())
+    article = ArticleFactory()
+    data = form_data(
+        article,
+        disclaimer="Only for patients of our clinic.",
+        search_description="A short description.",
+    )
+    response = client.post(reverse("admin:articles_article_change", args=[article.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article = Article.objects.get(pk=article.pk)
+    assert (article.disclaimer, article.search_description) == (
+        "Only for patients of our clinic.",
+        "A short description.",
+    )
+    snapshot = article.revisions.order_by("-number").first().snapshot
+    assert snapshot["disclaimer"] == "Only for patients of our clinic."
+    assert snapshot["search_description"] == "A short description."

@@ -58,6 +58,8 @@ def snapshot_lines(snapshot: dict[str, Any]) -> list[str]:
             lines.append(f"Reference {number} note: {citation['note']}")
     if snapshot.get("disclaimer"):
         lines.append(f"Page disclaimer: {snapshot['disclaimer']}")
+    if snapshot.get("search_description"):
+        lines.append(f"Search description: {snapshot['search_description']}")
     return lines
 
 
@@ -143,6 +145,8 @@ def visible_lines(snapshot: dict[str, Any]) -> list[str]:
             lines.append(f"Reference {number} note: {citation['note']}")
     if snapshot.get("disclaimer"):
         lines.append(f"Page disclaimer: {snapshot['disclaimer']}")
+    if snapshot.get("search_description"):
+        lines.append(f"Search description: {snapshot['search_description']}")
     return lines
 
 

@@ -307,6 +307,13 @@ class Article(models.Model):
         help_text="The article. Cite a source by typing [PMID:12345678] after the claim; "
         "every image needs alt text.",
     )
+    search_description = models.CharField(
+        "Search description",
+        max_length=160,
+        blank=True,
+        help_text="What search engines and link previews show under the title, at most 160 "
+        "characters. Leave empty to use the standfirst. Part of what the physician signs.",
+    )
     disclaimer = models.TextField(
         "Page disclaimer",
         blank=True,

@@ -158,6 +158,7 @@ class ArticleAdmin(admin.ModelAdmin):
         ),
         ("Body", {"fields": ["body"]}),
         ("Page disclaimer", {"fields": ["disclaimer"], "classes": ["collapse"]}),
+        ("Search and sharing", {"fields": ["search_description"], "classes": ["collapse"]}),
         ("Listing", {"fields": ["article_type", "featured"]}),
         ("Medical review flag", {"fields": ["needs_review", "needs_review_reason"]}),
     ]
