@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from articles.models import Article
 from articles.publishing.workflow import article_publish
 from figures.models import Figure
+from tests.browser.axe import axe_violations
 from tests.factories.articles import PASSWORD, ArticleFactory, EditorFactory
 from tests.factories.workflow import sign
 from tests.figures.test_articles import swap_file
@@ -119,6 +120,11 @@ def test_an_editor_inserts_a_figure_and_the_signed_page_shows_it(page: Page, liv
         timeout=10000,
     )
     assert shown.locator("img").get_attribute("alt") == figure.alt_text
+    # axe, injected as a script, needs the CSP lifted: in a second context, the same page.
+    checker = page.context.browser.new_context(bypass_csp=True).new_page()
+    checker.goto(f"{base}{article.get_absolute_url()}")
+    assert axe_violations(checker) == []  # the figure, its caption and credit link included
+    checker.context.close()
     assert page.evaluate("() => window.__cspViolations") == []
     assert [e for e in errors if "Content Security Policy" in e] == []
     # The admin has no favicon; a missing one is the only error the browser may log.
